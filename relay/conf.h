@@ -1,0 +1,143 @@
+/* conf.h - the relay's configuration: stunnel's file format, parsed into one immutable object.
+ *
+ * A configuration is loaded whole (conf_load) and never modified afterwards; a reload (SIGHUP)
+ * loads a new one and swaps it in. Service-level options given in the global section are
+ * defaults for every service, as in stunnel.
+ */
+#ifndef KTLSRELAY_CONF_H
+#define KTLSRELAY_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+enum conf_ktls {
+	CONF_KTLS_AUTO, /* kernel path when the kernel can, user space otherwise (default) */
+	CONF_KTLS_ON,   /* kernel path or refuse the connection */
+	CONF_KTLS_OFF,  /* always user space */
+};
+
+enum conf_foreground {
+	CONF_FOREGROUND_NO,    /* daemonize (default) */
+	CONF_FOREGROUND_YES,   /* stay in the foreground, log to stderr too */
+	CONF_FOREGROUND_QUIET, /* stay in the foreground, do not log to stderr */
+};
+
+enum conf_failover {
+	CONF_FAILOVER_PRIO, /* try connect addresses in the order given */
+	CONF_FAILOVER_RR,   /* start at the next address for every connection (default) */
+};
+
+/* Which socket a `socket = X:OPTION=VALUE` line applies to (stunnel's letters). */
+enum conf_sock_role {
+	CONF_SOCK_ACCEPT = 'a', /* the listening socket */
+	CONF_SOCK_LOCAL = 'l',  /* the accepted socket */
+	CONF_SOCK_REMOTE = 'r', /* the socket we connect */
+};
+
+struct conf_sockopt {
+	enum conf_sock_role role;
+	int level; /* SOL_SOCKET, IPPROTO_TCP, ... */
+	int name;  /* SO_KEEPALIVE, TCP_NODELAY, ... */
+	int value;
+	const char *text; /* "TCP_NODELAY=1", for logs */
+};
+
+/* One resolved socket address with the text it came from. */
+struct conf_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char text[128]; /* as written in the file, e.g. "127.0.0.1:12347" or "12346" */
+};
+
+/* One `connect` line: the host and port as written, and (unless `delay = yes`) its addresses,
+ * resolved at load time. A host name may resolve to several addresses; they are tried in order. */
+struct conf_connect {
+	char *host; /* "myzosip", "::1", "127.0.0.1"; "localhost" when only a port was given */
+	char *port; /* "12346" or a service name */
+	struct conf_addr *addrs;
+	size_t n_addrs; /* 0 when delay = yes */
+};
+
+/* Timeouts in seconds (stunnel's defaults in comments). */
+struct conf_timeouts {
+	int busy;    /* TIMEOUTbusy, 300: a handshake or a stalled transfer */
+	int close;   /* TIMEOUTclose, 60: waiting for the peer's close_notify */
+	int connect; /* TIMEOUTconnect, 10: the backend connect */
+	int idle;    /* TIMEOUTidle, 43200: an idle connection */
+};
+
+struct conf_service {
+	char *name; /* the [section] name */
+	const char *file; /* where the section starts (points into struct conf) */
+	int line;
+
+	bool client; /* client = yes: plaintext in, TLS out */
+	struct conf_addr accept; /* accept = [host:]port; a bare port listens on all addresses
+				    (IPv6 any with IPv4 mapped, like stunnel's "::") */
+	struct conf_connect *connect; /* repeatable */
+	size_t n_connect;
+	enum conf_failover failover;
+	bool delay; /* delay = yes: resolve connect names per connection */
+
+	char *cert; /* PEM: certificate chain; also the key unless `key` is given */
+	char *key;  /* defaults to cert */
+	char *ca_file;
+	char *ca_path;
+	/* verification, as stunnel: verify = 0..4 sets these; verifyChain/verifyPeer set them one
+	 * by one. request_cert: ask the peer for a certificate even if nothing is verified. */
+	bool request_cert;
+	bool require_cert;
+	bool verify_chain;
+	bool verify_peer;
+	char **check_host; /* repeatable; NULL-terminated */
+	char **check_ip;   /* repeatable; NULL-terminated */
+
+	char *ciphers;      /* TLS <= 1.2 cipher list; NULL: OpenSSL's default */
+	char *ciphersuites; /* TLS 1.3 suites; NULL: OpenSSL's default */
+	char *curves;       /* groups list; NULL: OpenSSL's default */
+	int version_min;    /* TLS1_2_VERSION, TLS1_3_VERSION, ... 0 = no bound */
+	int version_max;
+	unsigned long long options_set;   /* SSL_OP_* to set */
+	unsigned long long options_clear; /* SSL_OP_* to clear ("options = -NAME") */
+	char *sni; /* client: server name to send; NULL: the first connect host if it is a name */
+
+	struct conf_sockopt *sockopts; /* global ones first, then the service's own */
+	size_t n_sockopts;
+	struct conf_timeouts timeouts;
+	long session_cache_size;    /* sessionCacheSize, 0 = unlimited; OpenSSL default 20480 */
+	long session_cache_timeout; /* sessionCacheTimeout seconds, default 300 */
+	bool session_resume;        /* sessionResume, default yes */
+	enum conf_ktls ktls;
+};
+
+struct conf {
+	char *path; /* the file loaded */
+
+	enum conf_foreground foreground;
+	char *pid;    /* path inside the chroot; NULL: no pid file */
+	char *chroot; /* NULL: none */
+	char *setuid; /* user name or number; NULL: keep */
+	char *setgid; /* group name or number; NULL: keep */
+	char *output; /* log file; NULL: none */
+	int debug_level; /* syslog level 0..7, default 5 (notice) */
+	int syslog_facility; /* LOG_DAEMON unless `debug = facility.level` */
+	bool syslog; /* syslog = yes|no, default yes */
+	int workers; /* worker threads; 0 = one per CPU (ktlsrelay's own option) */
+
+	struct conf_service *services;
+	size_t n_services;
+};
+
+/* Loads and validates the file at path. On success returns 0 and sets *out. On failure returns
+ * -1 and writes one line to err: "FILE:LINE: what is wrong" (or "FILE: ..." when the problem is
+ * not on one line, e.g. a file that cannot be read, or no service defined). `foreground` forces
+ * foreground = yes (the --foreground flag). */
+int conf_load(const char *path, bool foreground, struct conf **out, char *err, size_t errlen);
+void conf_free(struct conf *conf);
+
+/* The option table, for --help and the README. Prints one row per option. */
+enum conf_help_format { CONF_HELP_TEXT, CONF_HELP_MARKDOWN };
+void conf_print_options(enum conf_help_format format, void *file /* FILE * */);
+
+#endif
