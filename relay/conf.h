@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 enum conf_ktls {
 	CONF_KTLS_AUTO, /* kernel path when the kernel can, user space otherwise (default) */
@@ -100,12 +101,13 @@ struct conf_service {
 	int version_max;
 	unsigned long long options_set;   /* SSL_OP_* to set */
 	unsigned long long options_clear; /* SSL_OP_* to clear ("options = -NAME") */
-	char *sni; /* client: server name to send; NULL: the first connect host if it is a name */
+	char *sni; /* client: server name to send; NULL: the first connect host if it is a name;
+		     "": send none (stunnel) */
 
 	struct conf_sockopt *sockopts; /* global ones first, then the service's own */
 	size_t n_sockopts;
 	struct conf_timeouts timeouts;
-	long session_cache_size;    /* sessionCacheSize, 0 = unlimited; OpenSSL default 20480 */
+	long session_cache_size;    /* sessionCacheSize, 0 = unlimited; default 1000 (stunnel) */
 	long session_cache_timeout; /* sessionCacheTimeout seconds, default 300 */
 	bool session_resume;        /* sessionResume, default yes */
 	enum conf_ktls ktls;
@@ -119,6 +121,11 @@ struct conf {
 	char *chroot; /* NULL: none */
 	char *setuid; /* user name or number; NULL: keep */
 	char *setgid; /* group name or number; NULL: keep */
+	/* setuid/setgid resolved when the file is loaded: after chroot, /etc/passwd is usually
+	 * gone. (uid_t)-1 / (gid_t)-1: keep. A setgid that names no group but a user (Debian has
+	 * no group "nobody") is that user's primary group. */
+	uid_t uid;
+	gid_t gid;
 	char *output; /* log file; NULL: none */
 	int debug_level; /* syslog level 0..7, default 5 (notice) */
 	int syslog_facility; /* LOG_DAEMON unless `debug = facility.level` */
