@@ -1,17 +1,212 @@
 /* ktls.h - the kernel's TLS interface: what the kernel supports, keys in, records out.
- * Knows the kernel and OpenSSL; nothing of the relay. Functions return 0 or -errno. */
+ * Knows the kernel and OpenSSL; nothing of the relay. Functions return 0 or -errno, and those
+ * taking (why, whylen) put a human reason there on failure, for the caller's log.
+ *
+ * How the relay uses it, for one connection:
+ *
+ *	ktls_ssl_ctx_prepare(ctx, why, len);	once per SSL_CTX, before any SSL_new() from it
+ *	ssl = SSL_new(ctx); SSL_set_fd(ssl, fd);
+ *	ktls_ssl_attach(ssl, why, len);		before the handshake
+ *	... SSL_do_handshake(ssl) until it returns 1 ...
+ *	ktls_ssl_offload(ssl, fd, 0, &off, why, len);
+ *
+ * After a successful offload both directions are in the kernel: plain send()/splice()/sendfile()
+ * write application data, recv()/splice() read it. Never call SSL_read/SSL_write/SSL_shutdown on
+ * that SSL again (OpenSSL's sequence numbers no longer match the wire); end the connection with
+ * ktls_send_close_notify(), and read non-data records with ktls_recv_record() (splice() fails
+ * with EINVAL when the next record is not application data). SSL_free() it when convenient:
+ * OpenSSL still holds its own copy of the keys until then.
+ */
 #ifndef KTLS_H
 #define KTLS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/tls.h>
+#include <openssl/ssl.h>
+
+#define KTLS_RECORD_MAX 16384 /* largest TLS plaintext record (RFC 8446 §5.1) */
+
+#define KTLS_RT_CHANGE_CIPHER_SPEC 20
+#define KTLS_RT_ALERT		   21
+#define KTLS_RT_HANDSHAKE	   22
+#define KTLS_RT_APPLICATION_DATA   23
+
+/* ---- ciphers (cipher.c) ---- */
+
+/* One row per TLS cipher suite the kernel knows; the only place these facts live. The kernel's
+ * tls12_crypto_info_* structs are all {version, cipher_type, iv, key, salt, rec_seq} with the
+ * sizes below, so info_len == 4 + iv_len + key_len + salt_len + rec_seq_len. */
+struct ktls_cipher {
+	uint16_t suite;		 /* IANA id, == SSL_CIPHER_get_protocol_id() */
+	uint16_t version;	 /* TLS_1_2_VERSION or TLS_1_3_VERSION (linux/tls.h) */
+	const char *iana;	 /* "TLS_AES_128_GCM_SHA256" */
+	const char *kname;	 /* kernel-style short name: "aes-gcm-128" (as ss(8) prints it) */
+	uint16_t kernel_type;	 /* TLS_CIPHER_AES_GCM_128, ... */
+	uint8_t key_len;	 /* kernel crypto_info sizes */
+	uint8_t iv_len;
+	uint8_t salt_len;
+	uint8_t rec_seq_len;
+	uint8_t tag_len;
+	uint8_t fixed_iv_len;	 /* TLS 1.2 key block IV per side (RFC 5288: 4; RFC 7905: 12) */
+	uint16_t info_len;	 /* sizeof(struct tls12_crypto_info_...), the exact setsockopt optlen */
+	const char *digest;	 /* hash of the suite: HKDF (1.3) or PRF (1.2) */
+	bool offload;		 /* false: known to the kernel but we refuse to install it */
+};
+
+/* The cipher table itself, for listing (n rows). */
+const struct ktls_cipher *ktls_cipher_table(size_t *n);
+/* The row for this IANA suite id, or NULL. */
+const struct ktls_cipher *ktls_cipher_by_suite(uint16_t suite);
+/* The TLS 1.3 row for this kernel cipher type (each kernel cipher has one), or NULL. */
+const struct ktls_cipher *ktls_cipher_by_kernel_type(uint16_t kernel_type);
+
+/* ---- probe (probe.c) ---- */
 
 /* What this kernel's TLS ULP can do, found once at start-up. */
 struct ktls_probe {
-	bool ulp;     /* setsockopt(TCP_ULP, "tls") works */
-	char why[128]; /* when !ulp: why not, for the log ("kernel has no TLS ULP") */
+	bool ulp;		/* setsockopt(TCP_ULP, "tls") works */
+	char why[128];		/* when !ulp: why not, for the log ("kernel has no TLS ULP") */
+	uint32_t ciphers;	/* bit (kernel_type - TLS_CIPHER_AES_GCM_128): TLS_TX accepted */
+	bool rx;		/* TLS_RX accepted (TLS 1.3, aes-gcm-128) */
+	bool rx_no_pad;		/* TLS_RX_EXPECT_NO_PAD accepted */
+	bool tx_zerocopy_ro;	/* TLS_TX_ZEROCOPY_RO accepted */
+	bool rekey;		/* a second TLS_TX on one socket accepted (KeyUpdate support, 6.14+) */
+	char kernel[64];	/* uname release */
 };
 
 int ktls_probe(struct ktls_probe *out);
+/* Does the probe say the kernel takes this cipher (TX and RX)? */
+bool ktls_probe_has_cipher(const struct ktls_probe *p, const struct ktls_cipher *c);
+/* One line for --version and the start-up log, e.g.
+ * "kTLS: yes (kernel 6.1.0-56-cloud-amd64) ciphers=aes-gcm-128,aes-gcm-256,chacha20-poly1305
+ *  rx=yes rx_no_pad=yes tx_zerocopy_ro=yes rekey=no". Returns snprintf's length. */
+int ktls_probe_format(const struct ktls_probe *p, char *buf, size_t len);
+
+/* ---- keys (keys.c) ---- */
+
+/* What goes into setsockopt(SOL_TLS, TLS_TX or TLS_RX): the kernel struct, built in place. */
+struct ktls_crypto {
+	const struct ktls_cipher *cipher;
+	uint64_t seq;			/* records already protected with this key */
+	size_t len;			/* == cipher->info_len */
+	union {
+		struct tls_crypto_info info;
+		uint8_t bytes[128];	/* large enough for every struct tls12_crypto_info_* */
+	} u;
+};
+
+/* RFC 8446 §7.3: key and iv (12 bytes) from a TLS 1.3 traffic secret, with the suite's hash. */
+int ktls_tls13_key_iv(const struct ktls_cipher *c, const uint8_t *secret, size_t secret_len,
+		      uint8_t *key, uint8_t *iv);
+/* RFC 8446 §7.1 HKDF-Expand-Label(secret, label, context, out_len), label without "tls13 ". */
+int ktls_hkdf_expand_label(const char *digest, const uint8_t *secret, size_t secret_len,
+			   const char *label, const uint8_t *context, size_t context_len,
+			   uint8_t *out, size_t out_len);
+/* RFC 5246 §6.3: the key block ("key expansion", server_random + client_random) for an AEAD
+ * suite: client key, server key, client IV, server IV; 2 * (key_len + fixed_iv_len) bytes. */
+int ktls_tls12_key_block(const struct ktls_cipher *c, const uint8_t *master, size_t master_len,
+			 const uint8_t client_random[32], const uint8_t server_random[32],
+			 uint8_t *out, size_t out_len);
+/* Builds the kernel struct from key, 12-byte nonce material and sequence number. For TLS 1.2
+ * GCM nonce is the 4-byte salt; the explicit nonce starts at seq (unique per record). */
+int ktls_crypto_build(struct ktls_crypto *kc, const struct ktls_cipher *c, const uint8_t *key,
+		      const uint8_t *nonce, uint64_t seq);
+/* OPENSSL_cleanse() the whole struct. */
+void ktls_crypto_wipe(struct ktls_crypto *kc);
+
+/* ---- OpenSSL hand-over (ssl.c) ---- */
+
+/* Hooks ctx's keylog callback to capture TLS 1.3 traffic secrets; a keylog callback already set
+ * on ctx (SSLKEYLOGFILE) keeps being called, so set yours before this one, never after. */
+int ktls_ssl_ctx_prepare(SSL_CTX *ctx, char *why, size_t whylen);
+/* Per SSL, before the handshake: takes the SSL's msg callback (record counting) and attaches
+ * the state that holds secrets and counts (freed, wiped, with the SSL). */
+int ktls_ssl_attach(SSL *ssl, char *why, size_t whylen);
+
+/* Keys and sequence numbers for both directions, computed from a finished handshake. Refuses
+ * (-EOPNOTSUPP, -EAGAIN, -EPROTO) when the SSL cannot be handed over: not TLS 1.2/1.3, cipher
+ * without a kernel row, bytes read or buffered by OpenSSL, secrets not captured, a KeyUpdate
+ * already done. Wipes the captured secrets on success. Exposed for tests; offload uses it. */
+int ktls_ssl_export(SSL *ssl, struct ktls_crypto *tx, struct ktls_crypto *rx, char *why,
+		    size_t whylen);
+
+enum ktls_mode { KTLS_USER = 0, KTLS_KERNEL = 1 };
+
+struct ktls_offload {
+	enum ktls_mode tx, rx;
+	const struct ktls_cipher *cipher;
+	uint64_t tx_seq, rx_seq; /* the record numbers installed, for the debug log */
+};
+
+#define KTLS_OFFLOAD_RX_NO_PAD 0x1 /* TLS_RX_EXPECT_NO_PAD (TLS 1.3): peer never pads records */
+
+/* Installs TX and RX into the kernel for the established TCP socket fd after SSL_do_handshake()
+ * returned 1. Every key and secret is wiped before it returns. On failure result says what was
+ * installed: tx == rx == KTLS_USER means nothing changed and the connection may go on in user
+ * space through OpenSSL; otherwise the socket is half-offloaded and must be closed. */
+int ktls_ssl_offload(SSL *ssl, int fd, unsigned flags, struct ktls_offload *result, char *why,
+		     size_t whylen);
+
+/* Lower level, used by ktls_ssl_offload: TCP_ULP "tls", TLS_TX, TLS_RX, optional no-pad. Either
+ * of tx/rx may be NULL. Does not wipe. */
+int ktls_install(int fd, const struct ktls_crypto *tx, const struct ktls_crypto *rx,
+		 unsigned flags, struct ktls_offload *result, char *why, size_t whylen);
+
+/* ---- control records (records.c) ---- */
+
+enum ktls_record_kind {
+	KTLS_REC_DATA,		     /* application data */
+	KTLS_REC_NEW_SESSION_TICKET, /* only NewSessionTicket messages: harmless, may be dropped */
+	KTLS_REC_KEY_UPDATE,	     /* a KeyUpdate (possibly after tickets): keys change here */
+	KTLS_REC_HANDSHAKE,	     /* any other handshake message (hs_type: the first such) */
+	KTLS_REC_CLOSE_NOTIFY,	     /* alert close_notify */
+	KTLS_REC_ALERT,		     /* any other alert */
+	KTLS_REC_OTHER,		     /* a record type we do not know */
+	KTLS_REC_MALFORMED,	     /* lengths that do not add up: a protocol error */
+};
+
+struct ktls_record_info {
+	enum ktls_record_kind kind;
+	uint8_t type;		/* the record's content type */
+	uint8_t hs_type;	/* handshake: type of the deciding message */
+	unsigned hs_count;	/* handshake: messages in the record */
+	bool update_requested;	/* KeyUpdate: the peer asks us to update ours too */
+	uint8_t alert_level;	/* alert: 1 warning, 2 fatal */
+	uint8_t alert_desc;	/* alert: RFC 8446 §6 AlertDescription */
+};
+
+/* Pure: what a decrypted record (type, plaintext bytes) is. A handshake message that does not
+ * end inside the record is MALFORMED (kTLS hands us one record at a time). */
+void ktls_record_classify(uint8_t type, const uint8_t *buf, size_t len,
+			  struct ktls_record_info *out);
+/* "close_notify", "alert fatal bad_record_mac(20)", "KeyUpdate (update_requested)", ... */
+int ktls_record_format(const struct ktls_record_info *ri, char *buf, size_t len);
+
+/* Sends one alert record (type 21) through a kTLS TX socket; close_notify is (1, 0). */
+int ktls_send_alert(int fd, uint8_t level, uint8_t desc);
+int ktls_send_close_notify(int fd);
+/* Reads at most one record from a kTLS RX socket with recvmsg() and its TLS_GET_RECORD_TYPE
+ * cmsg: returns bytes read (0 at TCP EOF) or -errno; *type gets the record type (23 for data).
+ * len should be KTLS_RECORD_MAX so a control record comes whole. flags: MSG_DONTWAIT, ... */
+ssize_t ktls_recv_record(int fd, uint8_t *type, void *buf, size_t len, int flags);
+
+/* ---- socket state (state.c) ---- */
+
+struct ktls_state {
+	enum ktls_mode tx, rx;
+	bool ulp;			/* TCP_ULP is "tls" */
+	uint16_t version;		/* TLS_1_2_VERSION, TLS_1_3_VERSION, 0 unknown */
+	const struct ktls_cipher *cipher; /* NULL when neither direction is in the kernel */
+	bool rx_no_pad;
+};
+
+/* Asks the kernel (getsockopt SOL_TLS, header only: no key leaves the kernel). */
+int ktls_socket_state(int fd, struct ktls_state *st);
+/* "tx=kernel rx=kernel version=TLSv1.3 cipher=TLS_AES_128_GCM_SHA256 (aes-gcm-128)" */
+int ktls_state_format(const struct ktls_state *st, char *buf, size_t len);
 
 #endif

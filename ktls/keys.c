@@ -1,0 +1,149 @@
+/* keys.c - key material for the kernel: TLS 1.3 key schedule leaves and the TLS 1.2 key block. */
+#include "ktls.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/kdf.h>
+
+/* Runs one EVP_KDF with the given parameters into out. */
+static int kdf_derive(const char *name, OSSL_PARAM *params, uint8_t *out, size_t out_len)
+{
+	EVP_KDF *kdf = NULL;
+	EVP_KDF_CTX *kctx = NULL;
+	int ret = -EINVAL;
+
+	kdf = EVP_KDF_fetch(NULL, name, NULL);
+	if (!kdf)
+		goto out;
+	kctx = EVP_KDF_CTX_new(kdf);
+	if (!kctx)
+		goto out;
+	if (EVP_KDF_derive(kctx, out, out_len, params) != 1)
+		goto out;
+	ret = 0;
+out:
+	EVP_KDF_CTX_free(kctx);
+	EVP_KDF_free(kdf);
+	return ret;
+}
+
+int ktls_hkdf_expand_label(const char *digest, const uint8_t *secret, size_t secret_len,
+			   const char *label, const uint8_t *context, size_t context_len,
+			   uint8_t *out, size_t out_len)
+{
+	/* RFC 8446 §7.1: struct HkdfLabel { uint16 length; opaque label<7..255> = "tls13 " + Label;
+	 * opaque context<0..255>; } is the info of HKDF-Expand (RFC 5869 §2.3). */
+	uint8_t info[2 + 1 + 255 + 1 + 255];
+	size_t label_len = strlen(label), n = 0;
+	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
+	OSSL_PARAM params[5];
+
+	if (6 + label_len > 255 || context_len > 255 || out_len > 0xffff)
+		return -EINVAL;
+	info[n++] = out_len >> 8;
+	info[n++] = out_len & 0xff;
+	info[n++] = 6 + label_len;
+	memcpy(info + n, "tls13 ", 6);
+	n += 6;
+	memcpy(info + n, label, label_len);
+	n += label_len;
+	info[n++] = context_len;
+	if (context_len)
+		memcpy(info + n, context, context_len);
+	n += context_len;
+
+	params[0] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)digest, 0);
+	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, secret_len);
+	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, n);
+	params[4] = OSSL_PARAM_construct_end();
+	return kdf_derive("HKDF", params, out, out_len);
+}
+
+int ktls_tls13_key_iv(const struct ktls_cipher *c, const uint8_t *secret, size_t secret_len,
+		      uint8_t *key, uint8_t *iv)
+{
+	int ret;
+
+	/* RFC 8446 §7.3: write_key = HKDF-Expand-Label(Secret, "key", "", key_length),
+	 * write_iv = HKDF-Expand-Label(Secret, "iv", "", iv_length), iv_length 12 (§5.3). */
+	ret = ktls_hkdf_expand_label(c->digest, secret, secret_len, "key", NULL, 0, key, c->key_len);
+	if (ret < 0)
+		return ret;
+	return ktls_hkdf_expand_label(c->digest, secret, secret_len, "iv", NULL, 0, iv, 12);
+}
+
+int ktls_tls12_key_block(const struct ktls_cipher *c, const uint8_t *master, size_t master_len,
+			 const uint8_t client_random[32], const uint8_t server_random[32],
+			 uint8_t *out, size_t out_len)
+{
+	/* RFC 5246 §6.3: key_block = PRF(master_secret, "key expansion",
+	 * server_random + client_random); AEAD suites have no MAC keys (RFC 5288 §3). */
+	uint8_t seed[13 + 64];
+	OSSL_PARAM params[4];
+	int ret;
+
+	if (out_len != 2u * (c->key_len + c->fixed_iv_len))
+		return -EINVAL;
+	memcpy(seed, "key expansion", 13);
+	memcpy(seed + 13, server_random, 32);
+	memcpy(seed + 45, client_random, 32);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)c->digest, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, (void *)master,
+						      master_len);
+	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, seed, sizeof(seed));
+	params[3] = OSSL_PARAM_construct_end();
+	ret = kdf_derive("TLS1-PRF", params, out, out_len);
+	OPENSSL_cleanse(seed, sizeof(seed));
+	return ret;
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = v & 0xff;
+}
+
+int ktls_crypto_build(struct ktls_crypto *kc, const struct ktls_cipher *c, const uint8_t *key,
+		      const uint8_t *nonce, uint64_t seq)
+{
+	uint8_t *p;
+
+	if (c->info_len != sizeof(struct tls_crypto_info) + c->iv_len + c->key_len + c->salt_len +
+				   c->rec_seq_len ||
+	    c->info_len > sizeof(kc->u.bytes) || c->rec_seq_len != 8)
+		return -EINVAL;
+	memset(kc, 0, sizeof(*kc));
+	kc->cipher = c;
+	kc->seq = seq;
+	kc->len = c->info_len;
+	kc->u.info.version = c->version;
+	kc->u.info.cipher_type = c->kernel_type;
+	/* Every tls12_crypto_info_* is laid out iv, key, salt, rec_seq after the header. */
+	p = kc->u.bytes + sizeof(struct tls_crypto_info);
+	if (c->version == TLS_1_2_VERSION && c->salt_len) {
+		/* RFC 5288 §3: nonce = salt (key block) || explicit part, which we choose; the
+		 * sequence number is unique per record, and RX reads it off the wire anyway. */
+		put_be64(p, seq);
+	} else {
+		/* TLS 1.3 and ChaCha20: the kernel xors rec_seq into salt || iv (RFC 8446 §5.3). */
+		memcpy(p, nonce + c->salt_len, c->iv_len);
+	}
+	p += c->iv_len;
+	memcpy(p, key, c->key_len);
+	p += c->key_len;
+	memcpy(p, nonce, c->salt_len);
+	p += c->salt_len;
+	put_be64(p, seq);
+	return 0;
+}
+
+void ktls_crypto_wipe(struct ktls_crypto *kc)
+{
+	OPENSSL_cleanse(kc, sizeof(*kc));
+}
