@@ -1,0 +1,462 @@
+/* conn.c - the connection state machine.
+ *
+ * Server mode (TLS in, plaintext out): handshake on the accepted socket first, then connect the
+ * backend, as stunnel does, so a peer that fails the handshake never reaches the backend.
+ * Client mode (plaintext in, TLS out): connect first, then the handshake on the new socket.
+ * Once both sockets are up the connection is established and a data path takes over. */
+#include "conn.h"
+#include "log.h"
+#include "path.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const result_names[] = {
+	[RESULT_OK] = "ok",           [RESULT_RESET] = "reset",     [RESULT_TIMEOUT] = "timeout",
+	[RESULT_ERROR] = "error",     [RESULT_REFUSED] = "refused",
+};
+
+void conn_log(const struct conn *c, int level, const char *fmt, ...)
+{
+	char prefix[160];
+	va_list ap;
+
+	if (!log_enabled(level))
+		return;
+	snprintf(prefix, sizeof(prefix), "[%s] #%llu ", c->svc->conf->name,
+		 (unsigned long long)c->id);
+	va_start(ap, fmt);
+	relay_vlog(level, prefix, fmt, ap);
+	va_end(ap);
+}
+
+static void set_state(struct conn *c, enum conn_state state)
+{
+	c->state = state;
+	c->state_since = c->w->now;
+}
+
+void conn_arm(struct conn *c, unsigned want)
+{
+	for (int slot = SLOT_TLS_IN; slot <= SLOT_PLAIN_OUT; slot++) {
+		bool tls = slot == SLOT_TLS_IN || slot == SLOT_TLS_OUT;
+		bool in = slot == SLOT_TLS_IN || slot == SLOT_PLAIN_IN;
+		struct io_uring_sqe *sqe;
+
+		if (!(want & WANT(slot)) || (c->pending & WANT(slot)))
+			continue;
+		sqe = worker_sqe(c->w);
+		io_uring_prep_poll_add(sqe, tls ? c->tls_fd : c->plain_fd, in ? POLLIN : POLLOUT);
+		io_uring_sqe_set_data(sqe, &c->ops[slot]);
+		c->pending |= WANT(slot);
+	}
+}
+
+static void conn_free_if_idle(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (c->state != CONN_CLOSED || c->pending)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	w->n_conns--;
+	runtime_put(c->rt);
+	free(c->delayed);
+	free(c);
+}
+
+void conn_finish(struct conn *c, enum conn_result result, const char *fmt, ...)
+{
+	double seconds = c->w->now - c->started;
+	char why[512] = "";
+	va_list ap;
+
+	if (c->state == CONN_CLOSED)
+		return;
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(why, sizeof(why), fmt, ap);
+		va_end(ap);
+	}
+	conn_log(c, result == RESULT_OK ? LOG_NOTICE : LOG_WARNING,
+		 "closed to_tls=%llu to_plain=%llu seconds=%.3f rate=%.2fMB/s result=%s%s%s%s",
+		 c->to_tls, c->to_plain, seconds,
+		 seconds > 0 ? (c->to_tls + c->to_plain) / seconds / 1e6 : 0.0,
+		 result_names[result], why[0] ? " why=\"" : "", why, why[0] ? "\"" : "");
+	if (c->path)
+		c->path->release(c);
+	if (c->ssl)
+		SSL_free(c->ssl);
+	c->ssl = NULL;
+	/* Anything but a clean end resets both sides: a truncated transfer must never look
+	 * like a complete one to either peer. */
+	if (result == RESULT_OK) {
+		if (c->tls_fd >= 0)
+			close(c->tls_fd);
+		if (c->plain_fd >= 0)
+			close(c->plain_fd);
+	} else {
+		net_close_reset(c->tls_fd);
+		net_close_reset(c->plain_fd);
+	}
+	c->tls_fd = c->plain_fd = -1;
+	for (int slot = 0; slot < N_SLOTS; slot++) {
+		if (c->pending & WANT(slot)) {
+			struct io_uring_sqe *sqe = worker_sqe(c->w);
+			io_uring_prep_cancel(sqe, &c->ops[slot], 0);
+			io_uring_sqe_set_data(sqe, NULL);
+		}
+	}
+	set_state(c, CONN_CLOSED);
+	conn_free_if_idle(c);
+}
+
+/* --- established ------------------------------------------------------------------------ */
+
+static void establish(struct conn *c)
+{
+	const struct conf_service *svc = c->svc->conf;
+	const char *why;
+	char buf[256];
+
+	set_state(c, CONN_ESTABLISHED);
+	c->last_progress = c->w->now;
+	if (svc->ktls == CONF_KTLS_OFF)
+		why = "ktls = off";
+	else if (!c->rt->probe.ulp)
+		why = c->rt->probe.why;
+	else
+		why = "the kernel data path is not in this version";
+	c->path_why = why;
+	c->path = &path_user;
+	if (c->path->start(c, buf, sizeof(buf)) < 0) {
+		conn_finish(c, RESULT_ERROR, "%s", buf);
+		return;
+	}
+	conn_log(c, LOG_NOTICE,
+		 "established from=%s to=%s version=%s cipher=%s tx=%s rx=%s%s%s%s", c->from, c->to,
+		 SSL_get_version(c->ssl), SSL_CIPHER_standard_name(SSL_get_current_cipher(c->ssl)),
+		 c->path->name, c->path->name, c->path_why ? " why=\"" : "",
+		 c->path_why ? c->path_why : "", c->path_why ? "\"" : "");
+	c->path->pump(c);
+}
+
+/* --- backend connect -------------------------------------------------------------------- */
+
+static void connected(struct conn *c);
+static void connect_next(struct conn *c);
+
+static int resolve_delayed(struct conn *c)
+{
+	const struct conf_service *svc = c->svc->conf;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
+	size_t n = 0;
+
+	for (size_t i = 0; i < svc->n_connect; i++) {
+		int ret = getaddrinfo(svc->connect[i].host, svc->connect[i].port, &hints, &res);
+		if (ret) {
+			conn_log(c, LOG_WARNING, "cannot resolve %s: %s", svc->connect[i].host,
+				 gai_strerror(ret));
+			continue;
+		}
+		for (ai = res; ai; ai = ai->ai_next) {
+			struct conf_addr *more = realloc(c->delayed, (n + 1) * sizeof(*more));
+			if (!more)
+				break;
+			c->delayed = more;
+			memset(&more[n], 0, sizeof(more[n]));
+			memcpy(&more[n].ss, ai->ai_addr, ai->ai_addrlen);
+			more[n].len = ai->ai_addrlen;
+			snprintf(more[n].text, sizeof(more[n].text), "%s:%s", svc->connect[i].host,
+				 svc->connect[i].port);
+			n++;
+		}
+		freeaddrinfo(res);
+	}
+	c->n_delayed = n;
+	return n ? 0 : -EHOSTUNREACH;
+}
+
+/* The k-th address over all connect lines, in the order written; its line's host too. */
+static const struct conf_addr *connect_addr(const struct conn *c, size_t k, const char **host)
+{
+	const struct conf_service *svc = c->svc->conf;
+
+	if (svc->delay) {
+		*host = svc->connect[0].host;
+		return &c->delayed[k];
+	}
+	for (size_t i = 0; i < svc->n_connect; i++) {
+		if (k < svc->connect[i].n_addrs) {
+			*host = svc->connect[i].host;
+			return &svc->connect[i].addrs[k];
+		}
+		k -= svc->connect[i].n_addrs;
+	}
+	return NULL;
+}
+
+static size_t connect_count(const struct conn *c)
+{
+	const struct conf_service *svc = c->svc->conf;
+	size_t n = 0;
+
+	if (svc->delay)
+		return c->n_delayed;
+	for (size_t i = 0; i < svc->n_connect; i++)
+		n += svc->connect[i].n_addrs;
+	return n;
+}
+
+static void connect_failed_all(struct conn *c)
+{
+	if (c->svc->conf->client)
+		conn_finish(c, RESULT_ERROR, "no backend could be reached");
+	else {
+		/* The TLS peer gets a clean close_notify: it was told nothing false. */
+		SSL_shutdown(c->ssl);
+		conn_finish(c, RESULT_OK, NULL);
+	}
+}
+
+static void connect_start(struct conn *c)
+{
+	const struct conf_service *svc = c->svc->conf;
+
+	set_state(c, CONN_CONNECTING);
+	if (svc->delay && resolve_delayed(c) < 0) {
+		connect_failed_all(c);
+		return;
+	}
+	c->connect_start = svc->failover == CONF_FAILOVER_RR
+				   ? atomic_fetch_add(&c->svc->rr_next, 1) % connect_count(c)
+				   : 0;
+	c->connect_tries = 0;
+	connect_next(c);
+}
+
+static void connect_next(struct conn *c)
+{
+	const struct conf_service *svc = c->svc->conf;
+	size_t total = connect_count(c);
+	char err[256];
+	int fd;
+
+	while (c->connect_tries < total) {
+		const struct conf_addr *addr =
+			connect_addr(c, (c->connect_start + c->connect_tries) % total,
+				     &c->connect_host);
+		struct io_uring_sqe *sqe;
+
+		c->connect_tries++;
+		c->connect_to = *addr;
+		fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			conn_log(c, LOG_WARNING, "connect to %s failed: %s", addr->text,
+				 strerror(errno));
+			continue;
+		}
+		if (net_apply_sockopts(fd, CONF_SOCK_REMOTE, svc->sockopts, svc->n_sockopts, err,
+				       sizeof(err)) < 0)
+			conn_log(c, LOG_WARNING, "%s", err);
+		if (svc->client)
+			c->tls_fd = fd;
+		else
+			c->plain_fd = fd;
+		c->state_since = c->w->now;
+		c->connect_timed_out = false;
+		sqe = worker_sqe(c->w);
+		io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&c->connect_to.ss,
+				      c->connect_to.len);
+		io_uring_sqe_set_data(sqe, &c->ops[SLOT_CONNECT]);
+		c->pending |= WANT(SLOT_CONNECT);
+		return;
+	}
+	connect_failed_all(c);
+}
+
+static void connect_done(struct conn *c, int res)
+{
+	int *fd = c->svc->conf->client ? &c->tls_fd : &c->plain_fd;
+
+	if (res == 0) {
+		connected(c);
+		return;
+	}
+	if (c->connect_timed_out)
+		conn_log(c, LOG_WARNING, "connect to %s failed: timeout (TIMEOUTconnect=%ds)",
+			 c->connect_to.text, c->svc->conf->timeouts.connect);
+	else
+		conn_log(c, LOG_WARNING, "connect to %s failed: %s", c->connect_to.text,
+			 strerror(-res));
+	close(*fd);
+	*fd = -1;
+	connect_next(c);
+}
+
+/* --- handshake ------------------------------------------------------------------------- */
+
+static void handshake_step(struct conn *c)
+{
+	char why[512];
+	int ret = SSL_do_handshake(c->ssl);
+
+	if (ret == 1) {
+		if (c->svc->conf->client)
+			establish(c);
+		else
+			connect_start(c);
+		return;
+	}
+	switch (SSL_get_error(c->ssl, ret)) {
+	case SSL_ERROR_WANT_READ:
+		conn_arm(c, WANT(SLOT_TLS_IN));
+		return;
+	case SSL_ERROR_WANT_WRITE:
+		conn_arm(c, WANT(SLOT_TLS_OUT));
+		return;
+	default:
+		tls_failure_text(c->ssl, ret, why, sizeof(why));
+		conn_finish(c, RESULT_ERROR, "handshake failed: %s", why);
+	}
+}
+
+static void handshake_start(struct conn *c)
+{
+	c->ssl = tls_service_new_ssl(&c->svc->tls, c->tls_fd, c->connect_host);
+	if (!c->ssl) {
+		conn_finish(c, RESULT_ERROR, "out of memory for a TLS session");
+		return;
+	}
+	set_state(c, CONN_HANDSHAKE);
+	handshake_step(c);
+}
+
+static void connected(struct conn *c)
+{
+	net_peer_text(c->svc->conf->client ? c->tls_fd : c->plain_fd, c->to, sizeof(c->to));
+	if (c->svc->conf->client)
+		handshake_start(c);
+	else
+		establish(c);
+}
+
+/* --- entry points ---------------------------------------------------------------------- */
+
+void conn_accepted(struct worker *w, struct runtime *rt, struct service_rt *svc, int fd)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	char err[256];
+
+	if (!c) {
+		relay_log(LOG_ERR, "[%s] out of memory for a new connection", svc->conf->name);
+		net_close_reset(fd);
+		return;
+	}
+	c->w = w;
+	c->rt = rt;
+	runtime_get(rt);
+	c->svc = svc;
+	c->id = atomic_fetch_add(w->next_conn_id, 1);
+	c->tls_fd = c->plain_fd = -1;
+	c->started = c->last_progress = w->now;
+	for (int slot = 0; slot < N_SLOTS; slot++)
+		c->ops[slot] = (struct op){.kind = OP_CONN, .slot = slot, .owner = c};
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	w->n_conns++;
+
+	net_peer_text(fd, c->from, sizeof(c->from));
+	snprintf(c->to, sizeof(c->to), "-");
+	conn_log(c, LOG_INFO, "accepted from=%s", c->from);
+	if (net_apply_sockopts(fd, CONF_SOCK_LOCAL, svc->conf->sockopts, svc->conf->n_sockopts, err,
+			       sizeof(err)) < 0)
+		conn_log(c, LOG_WARNING, "%s", err);
+	if (svc->conf->client) {
+		c->plain_fd = fd;
+		connect_start(c);
+	} else {
+		c->tls_fd = fd;
+		handshake_start(c);
+	}
+}
+
+void conn_complete(struct conn *c, enum conn_slot slot, int res)
+{
+	c->pending &= ~WANT(slot);
+	switch (c->state) {
+	case CONN_CLOSED:
+		conn_free_if_idle(c);
+		break;
+	case CONN_HANDSHAKE:
+		handshake_step(c);
+		break;
+	case CONN_CONNECTING:
+		if (slot == SLOT_CONNECT)
+			connect_done(c, res);
+		break;
+	case CONN_ESTABLISHED:
+		c->path->pump(c);
+		break;
+	}
+}
+
+void conn_check_timeout(struct conn *c)
+{
+	const struct conf_timeouts *t = &c->svc->conf->timeouts;
+	double now = c->w->now;
+	const char *name;
+	int limit;
+
+	if (c->state == CONN_CLOSED)
+		return;
+	if (c->w->stopping && now - c->w->stop_started > t->close) {
+		conn_finish(c, RESULT_TIMEOUT, "relay stopping: TIMEOUTclose=%ds passed", t->close);
+		return;
+	}
+	switch (c->state) {
+	case CONN_HANDSHAKE:
+		if (now - c->state_since > t->busy)
+			conn_finish(c, RESULT_TIMEOUT, "timeout: handshake not done in TIMEOUTbusy=%ds",
+				    t->busy);
+		return;
+	case CONN_CONNECTING:
+		if (now - c->state_since > t->connect && (c->pending & WANT(SLOT_CONNECT)) &&
+		    !c->connect_timed_out) {
+			struct io_uring_sqe *sqe = worker_sqe(c->w);
+			c->connect_timed_out = true;
+			io_uring_prep_cancel(sqe, &c->ops[SLOT_CONNECT], 0);
+			io_uring_sqe_set_data(sqe, NULL);
+		}
+		return;
+	case CONN_ESTABLISHED:
+		if ((c->up && c->up->len > c->up->off) || (c->down && c->down->len > c->down->off)) {
+			limit = t->busy;
+			name = "TIMEOUTbusy";
+		} else if (c->up_done || c->down_done) {
+			limit = t->close;
+			name = "TIMEOUTclose";
+		} else {
+			limit = t->idle;
+			name = "TIMEOUTidle";
+		}
+		if (now - c->last_progress > limit)
+			conn_finish(c, RESULT_TIMEOUT, "timeout: no progress in %s=%ds", name, limit);
+		return;
+	case CONN_CLOSED:
+		return;
+	}
+}

@@ -1,0 +1,76 @@
+/* conn.h - one relayed connection: its state machine (handshake, backend connect, established,
+ * closed) and the state both data paths share. */
+#ifndef RELAY_CONN_H
+#define RELAY_CONN_H
+
+#include "net.h"
+#include "worker.h"
+
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum conn_state { CONN_HANDSHAKE, CONN_CONNECTING, CONN_ESTABLISHED, CONN_CLOSED };
+
+/* The connection's io_uring operations; at most one of each is in flight. */
+enum conn_slot { SLOT_TLS_IN, SLOT_TLS_OUT, SLOT_PLAIN_IN, SLOT_PLAIN_OUT, SLOT_CONNECT, N_SLOTS };
+#define WANT(slot) (1u << (slot))
+
+enum conn_result { RESULT_OK, RESULT_RESET, RESULT_TIMEOUT, RESULT_ERROR, RESULT_REFUSED };
+
+struct data_path;
+
+struct conn {
+	struct conn *prev, *next;
+	struct worker *w;
+	struct runtime *rt;
+	struct service_rt *svc;
+	uint64_t id;
+	enum conn_state state;
+
+	int tls_fd;   /* the socket TLS runs on */
+	int plain_fd; /* the plaintext socket */
+	SSL *ssl;
+	char from[NET_ADDR_TEXT]; /* who connected to us */
+	char to[NET_ADDR_TEXT];   /* where we connected */
+
+	struct op ops[N_SLOTS];
+	unsigned pending; /* WANT(slot) bits in flight */
+
+	/* backend connect */
+	size_t connect_line, connect_addr; /* position in svc->conf->connect[].addrs[] */
+	size_t connect_start, connect_tries;
+	bool connect_timed_out;
+	struct conf_addr connect_to; /* the address being tried */
+	const char *connect_host;    /* its connect line's host, for SNI */
+	struct conf_addr *delayed; /* delay = yes: addresses resolved for this connection */
+	size_t n_delayed;
+
+	/* timing, for timeouts and the close line */
+	double started, state_since, last_progress;
+
+	/* data paths */
+	const struct data_path *path;
+	const char *path_why;
+	struct buf *up;   /* plaintext -> TLS */
+	struct buf *down; /* TLS -> plaintext */
+	bool up_eof, up_done, down_eof, down_done;
+	unsigned long long to_tls, to_plain;
+};
+
+/* A new connection from an accepted socket, served by generation rt. */
+void conn_accepted(struct worker *w, struct runtime *rt, struct service_rt *svc, int fd);
+/* A completion for one of the connection's operations. */
+void conn_complete(struct conn *c, enum conn_slot slot, int res);
+/* The tick: enforce TIMEOUTbusy, TIMEOUTconnect, TIMEOUTidle, TIMEOUTclose, and the stop. */
+void conn_check_timeout(struct conn *c);
+
+/* For data paths: ask for readiness of the slots in `want` (polls not yet in flight). */
+void conn_arm(struct conn *c, unsigned want);
+/* Ends the connection: logs the close line, closes (reset unless ok), frees when idle. */
+void conn_finish(struct conn *c, enum conn_result result, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void conn_log(const struct conn *c, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,314 @@
+/* main.c - ktlsrelay: the command line, start-up order, signals, reload and stop.
+ *
+ * Start-up follows stunnel: configuration, certificates and listening sockets first (as root),
+ * then daemonize, chroot, pid file, setgid/setuid, then the workers. The main thread only waits
+ * for signals; the workers do all the I/O. */
+#include "conf.h"
+#include "ktls.h"
+#include "log.h"
+#include "privileges.h"
+#include "runtime.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <openssl/crypto.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_CONFIG "/etc/stunnel/stunnel.conf"
+#define SWITCH_WAIT_SECONDS 10
+
+/* The process's mutable state lives here and nowhere else (STYLE.md rule 5). */
+static struct {
+	const char *config_path;
+	bool foreground_flag;
+	struct runtime *rt;
+	struct worker *workers;
+	int n_workers;
+	atomic_uint_fast64_t next_conn_id;
+	atomic_int switched;
+} relay;
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: ktlsrelay [--foreground] [--check] [CONFIG]\n"
+		"       ktlsrelay --version | --help\n"
+		"\n"
+		"A TLS 1.3 port forwarder that reads stunnel's configuration files and moves the\n"
+		"data through the kernel's TLS (kTLS) when it can, through OpenSSL otherwise.\n"
+		"CONFIG defaults to " DEFAULT_CONFIG ".\n"
+		"\n"
+		"  --foreground  stay in the foreground and log to stderr (foreground = yes)\n"
+		"  --check       validate CONFIG (options, certificates, addresses) and exit 0 or 1\n"
+		"  --version     print the version, OpenSSL's, and what the kernel's TLS supports\n"
+		"  --help        this text and the configuration options\n"
+		"\n"
+		"Signals: SIGHUP reloads CONFIG, SIGUSR1 reopens the log file, SIGTERM and SIGINT\n"
+		"stop accepting and let live transfers finish (up to TIMEOUTclose).\n"
+		"\n"
+		"Configuration options:\n");
+	conf_print_options(CONF_HELP_TEXT, out);
+}
+
+static void print_version(void)
+{
+	struct ktls_probe probe;
+
+	ktls_probe(&probe);
+	printf("ktlsrelay %s\n%s\nkernel TLS: %s\n", KTLSRELAY_VERSION,
+	       OpenSSL_version(OPENSSL_VERSION), probe.ulp ? "available" : probe.why);
+}
+
+/* ktls = on must be able to run in the kernel; until the kernel path exists it cannot. */
+static int check_ktls_on(const struct conf *conf, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < conf->n_services; i++) {
+		const struct conf_service *svc = &conf->services[i];
+		if (svc->ktls == CONF_KTLS_ON) {
+			snprintf(err, errlen,
+				 "%s:%d: [%s] ktls = on, but the kernel data path is not in this "
+				 "version of ktlsrelay (use ktls = auto or off)",
+				 svc->file, svc->line, svc->name);
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}
+
+static int load(struct runtime *prev, int n_workers, struct runtime **out, char *err,
+		size_t errlen)
+{
+	struct conf *conf;
+	int ret;
+
+	if (conf_load(relay.config_path, relay.foreground_flag, &conf, err, errlen) < 0)
+		return -EINVAL;
+	ret = check_ktls_on(conf, err, errlen);
+	if (ret < 0) {
+		conf_free(conf);
+		return ret;
+	}
+	ret = runtime_create(conf, prev, n_workers, out, err, errlen);
+	if (ret == 0)
+		ktls_probe(&(*out)->probe);
+	return ret;
+}
+
+static void log_services(const struct runtime *rt)
+{
+	for (size_t i = 0; i < rt->n_services; i++) {
+		const struct conf_service *svc = rt->services[i].conf;
+		relay_log(LOG_NOTICE, "[%s] listening on %s (%s mode, connect %s:%s%s)", svc->name,
+			  svc->accept.text, svc->client ? "client" : "server",
+			  svc->connect[0].host, svc->connect[0].port,
+			  svc->n_connect > 1 ? " and more" : "");
+	}
+}
+
+static void wait_for_workers_switch(void)
+{
+	double deadline = worker_clock() + SWITCH_WAIT_SECONDS;
+
+	while (atomic_load(&relay.switched) < relay.n_workers && worker_clock() < deadline) {
+		struct timespec ts = {.tv_nsec = 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void reload(void)
+{
+	struct runtime *next, *old = relay.rt;
+	char err[1024];
+
+	if (load(old, relay.n_workers, &next, err, sizeof(err)) < 0) {
+		relay_log(LOG_ERR, "reload refused, keeping the running configuration: %s", err);
+		return;
+	}
+	if (log_configure(next->conf, next->conf->foreground == CONF_FOREGROUND_YES, err,
+			  sizeof(err)) < 0)
+		relay_log(LOG_ERR, "reload: %s", err);
+	atomic_store(&relay.switched, 0);
+	for (int i = 0; i < relay.n_workers; i++) {
+		runtime_get(next);
+		atomic_store(&relay.workers[i].next_rt, next);
+		worker_wake(&relay.workers[i]);
+	}
+	/* Old listening sockets close only once no worker accepts on them. */
+	wait_for_workers_switch();
+	runtime_release_listeners(old);
+	runtime_put(old);
+	relay.rt = next;
+	relay_log(LOG_NOTICE, "configuration reloaded from %s", relay.config_path);
+	log_services(next);
+}
+
+static void stop(void)
+{
+	relay_log(LOG_NOTICE, "stopping: no new connections; live ones may finish");
+	for (int i = 0; i < relay.n_workers; i++) {
+		atomic_store(&relay.workers[i].stop, true);
+		worker_wake(&relay.workers[i]);
+	}
+	for (int i = 0; i < relay.n_workers; i++)
+		worker_join(&relay.workers[i]);
+}
+
+static int serve(void)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	for (;;) {
+		sig = sigwaitinfo(&set, NULL);
+		if (sig == SIGHUP)
+			reload();
+		else if (sig == SIGUSR1)
+			log_reopen();
+		else if (sig == SIGTERM || sig == SIGINT)
+			break;
+	}
+	stop();
+	return 0;
+}
+
+static int start_workers(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	sigset_t all;
+	int ret;
+
+	relay.workers = calloc(relay.n_workers, sizeof(*relay.workers));
+	if (!relay.workers)
+		return -ENOMEM;
+	(void)cpus;
+	/* Workers never take signals: the main thread waits for them with sigwaitinfo. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (int i = 0; i < relay.n_workers; i++) {
+		ret = worker_start(&relay.workers[i], i, relay.rt, &relay.next_conn_id,
+				   &relay.switched);
+		if (ret < 0) {
+			relay.n_workers = i;
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"foreground", no_argument, NULL, 'f'}, {"check", no_argument, NULL, 'c'},
+		{"version", no_argument, NULL, 'V'},    {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	bool check = false;
+	char err[1024];
+	int opt, ready_fd = -1, ret;
+	long cpus;
+
+	while ((opt = getopt_long(argc, argv, "fcVh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			relay.foreground_flag = true;
+			break;
+		case 'c':
+			check = true;
+			break;
+		case 'V':
+			print_version();
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (argc - optind > 1) {
+		fprintf(stderr, "ktlsrelay: one configuration file at most\n");
+		return 2;
+	}
+	relay.config_path = optind < argc ? argv[optind] : DEFAULT_CONFIG;
+	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL);
+	atomic_init(&relay.next_conn_id, 1);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (check) {
+		if (load(NULL, 0, &relay.rt, err, sizeof(err)) < 0) {
+			fprintf(stderr, "ktlsrelay: %s\n", err);
+			return 1;
+		}
+		printf("%s: configuration OK (%zu service%s)\n", relay.config_path,
+		       relay.rt->n_services, relay.rt->n_services == 1 ? "" : "s");
+		runtime_put(relay.rt);
+		return 0;
+	}
+
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	/* The number of workers is fixed at start: each listener has one socket per worker. */
+	{
+		struct conf *peek;
+		if (conf_load(relay.config_path, relay.foreground_flag, &peek, err, sizeof(err)) <
+		    0) {
+			fprintf(stderr, "ktlsrelay: %s\n", err);
+			return 1;
+		}
+		relay.n_workers = peek->workers > 0 ? peek->workers : (cpus > 0 ? cpus : 1);
+		conf_free(peek);
+	}
+	if (load(NULL, relay.n_workers, &relay.rt, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ktlsrelay: %s\n", err);
+		return 1;
+	}
+	if (log_configure(relay.rt->conf, relay.rt->conf->foreground == CONF_FOREGROUND_YES, err,
+			  sizeof(err)) < 0) {
+		fprintf(stderr, "ktlsrelay: %s\n", err);
+		return 1;
+	}
+	if (relay.rt->conf->foreground == CONF_FOREGROUND_NO) {
+		ready_fd = privileges_daemonize(err, sizeof(err));
+		if (ready_fd < 0) {
+			fprintf(stderr, "ktlsrelay: %s\n", err);
+			return 1;
+		}
+	}
+	ret = privileges_drop(relay.rt->conf, err, sizeof(err));
+	if (ret == 0)
+		ret = start_workers();
+	if (ret < 0) {
+		if (!err[0])
+			snprintf(err, sizeof(err), "%s", strerror(-ret));
+		relay_log(LOG_ERR, "start-up failed: %s", err);
+		fprintf(stderr, "ktlsrelay: %s\n", err);
+		privileges_ready(ready_fd, 1);
+		return 1;
+	}
+	relay_log(LOG_NOTICE, "ktlsrelay %s started: %d worker%s; kernel TLS: %s", KTLSRELAY_VERSION,
+		  relay.n_workers, relay.n_workers == 1 ? "" : "s",
+		  relay.rt->probe.ulp ? "available" : relay.rt->probe.why);
+	log_services(relay.rt);
+	privileges_ready(ready_fd, 0);
+
+	ret = serve();
+	runtime_release_listeners(relay.rt);
+	privileges_remove_pid(relay.rt->conf);
+	runtime_put(relay.rt);
+	free(relay.workers);
+	relay_log(LOG_NOTICE, "stopped");
+	log_close();
+	return ret;
+}

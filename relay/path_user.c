@@ -1,0 +1,237 @@
+/* path_user.c - the user-space data path: OpenSSL encrypts and decrypts, both directions at once.
+ *
+ * Up (plaintext -> TLS): recv up to BUF_SIZE, SSL_write it (whole records, 16 KiB each while the
+ * stream is busy). Down (TLS -> plaintext): SSL_read records until the buffer is full or the
+ * socket is drained, then send. Half-close is carried through: plaintext EOF -> close_notify and
+ * shutdown of the TLS socket's write half; the peer's close_notify -> shutdown(SHUT_WR) of the
+ * plaintext socket. Any error, or a TLS stream that ends without close_notify, resets both sides.
+ * Buffers come from the worker's pool only while bytes are in flight. */
+#include "conn.h"
+#include "path.h"
+
+#include <errno.h>
+#include <openssl/err.h>
+#include <string.h>
+#include <sys/socket.h>
+
+enum step { STEP_IDLE, STEP_PROGRESS, STEP_FINISHED };
+
+static void ssl_error_text(struct conn *c, int ret, const char *what, char *buf, size_t len)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	if (ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING ||
+	    (SSL_get_error(c->ssl, ret) == SSL_ERROR_SYSCALL && !e && errno == 0))
+		snprintf(buf, len, "%s: TLS peer closed without close_notify (truncated)", what);
+	else if (SSL_get_error(c->ssl, ret) == SSL_ERROR_SYSCALL && !e)
+		snprintf(buf, len, "%s: TLS side: %s", what, strerror(errno));
+	else {
+		char reason[256] = "unknown TLS error";
+		if (e)
+			ERR_error_string_n(e, reason, sizeof(reason));
+		snprintf(buf, len, "%s: %s", what, reason);
+	}
+	ERR_clear_error();
+}
+
+/* Plaintext in, TLS out. */
+static enum step up_step(struct conn *c, unsigned *want)
+{
+	char why[400];
+	ssize_t n;
+	int ret;
+
+	if (c->up_done)
+		return STEP_IDLE;
+	if (!c->up && !c->up_eof) {
+		c->up = worker_buf_get(c->w);
+		if (!c->up) {
+			conn_finish(c, RESULT_ERROR, "out of memory for a buffer");
+			return STEP_FINISHED;
+		}
+	}
+	if (c->up && c->up->len == 0 && !c->up_eof) {
+		n = recv(c->plain_fd, c->up->data, BUF_SIZE, 0);
+		if (n > 0) {
+			c->up->len = n;
+		} else if (n == 0) {
+			c->up_eof = true;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			worker_buf_put(c->w, c->up);
+			c->up = NULL;
+			*want |= WANT(SLOT_PLAIN_IN);
+			return STEP_IDLE;
+		} else {
+			conn_finish(c, RESULT_RESET, "plaintext side: %s", strerror(errno));
+			return STEP_FINISHED;
+		}
+		return STEP_PROGRESS;
+	}
+	if (c->up && c->up->len > c->up->off) {
+		ERR_clear_error();
+		errno = 0;
+		ret = SSL_write(c->ssl, c->up->data + c->up->off, c->up->len - c->up->off);
+		if (ret > 0) {
+			c->up->off += ret;
+			c->to_tls += ret;
+			if (c->up->off == c->up->len)
+				c->up->off = c->up->len = 0;
+			return STEP_PROGRESS;
+		}
+		switch (SSL_get_error(c->ssl, ret)) {
+		case SSL_ERROR_WANT_WRITE:
+			*want |= WANT(SLOT_TLS_OUT);
+			return STEP_IDLE;
+		case SSL_ERROR_WANT_READ:
+			*want |= WANT(SLOT_TLS_IN);
+			return STEP_IDLE;
+		default:
+			ssl_error_text(c, ret, "TLS write", why, sizeof(why));
+			conn_finish(c, RESULT_RESET, "%s", why);
+			return STEP_FINISHED;
+		}
+	}
+	if (c->up_eof) {
+		worker_buf_put(c->w, c->up);
+		c->up = NULL;
+		ERR_clear_error();
+		errno = 0;
+		ret = SSL_shutdown(c->ssl);
+		if (ret < 0) {
+			switch (SSL_get_error(c->ssl, ret)) {
+			case SSL_ERROR_WANT_WRITE:
+				*want |= WANT(SLOT_TLS_OUT);
+				return STEP_IDLE;
+			case SSL_ERROR_WANT_READ:
+				*want |= WANT(SLOT_TLS_IN);
+				return STEP_IDLE;
+			default:
+				ssl_error_text(c, ret, "sending close_notify", why, sizeof(why));
+				conn_finish(c, RESULT_RESET, "%s", why);
+				return STEP_FINISHED;
+			}
+		}
+		shutdown(c->tls_fd, SHUT_WR);
+		c->up_done = true;
+		return STEP_PROGRESS;
+	}
+	return STEP_IDLE;
+}
+
+/* TLS in, plaintext out. */
+static enum step down_step(struct conn *c, unsigned *want)
+{
+	enum step step = STEP_IDLE;
+	char why[400];
+	ssize_t n;
+	int ret;
+
+	if (c->down_done)
+		return STEP_IDLE;
+	if (!c->down && !c->down_eof) {
+		c->down = worker_buf_get(c->w);
+		if (!c->down) {
+			conn_finish(c, RESULT_ERROR, "out of memory for a buffer");
+			return STEP_FINISHED;
+		}
+	}
+	while (!c->down_eof && c->down->off == 0 && c->down->len < BUF_SIZE) {
+		ERR_clear_error();
+		errno = 0;
+		ret = SSL_read(c->ssl, c->down->data + c->down->len, BUF_SIZE - c->down->len);
+		if (ret > 0) {
+			c->down->len += ret;
+			step = STEP_PROGRESS;
+			continue;
+		}
+		switch (SSL_get_error(c->ssl, ret)) {
+		case SSL_ERROR_ZERO_RETURN:
+			c->down_eof = true;
+			step = STEP_PROGRESS;
+			break;
+		case SSL_ERROR_WANT_READ:
+			*want |= WANT(SLOT_TLS_IN);
+			break;
+		case SSL_ERROR_WANT_WRITE:
+			*want |= WANT(SLOT_TLS_OUT);
+			break;
+		default:
+			ssl_error_text(c, ret, "TLS read", why, sizeof(why));
+			conn_finish(c, RESULT_RESET, "%s", why);
+			return STEP_FINISHED;
+		}
+		break;
+	}
+	if (c->down && c->down->len > c->down->off) {
+		n = send(c->plain_fd, c->down->data + c->down->off, c->down->len - c->down->off,
+			 MSG_NOSIGNAL);
+		if (n > 0) {
+			c->down->off += n;
+			c->to_plain += n;
+			if (c->down->off == c->down->len)
+				c->down->off = c->down->len = 0;
+			step = STEP_PROGRESS;
+		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			*want |= WANT(SLOT_PLAIN_OUT);
+		} else {
+			conn_finish(c, RESULT_RESET, "plaintext side: %s", strerror(errno));
+			return STEP_FINISHED;
+		}
+	}
+	if (c->down && c->down->len == 0 && (c->down_eof || (*want & WANT(SLOT_TLS_IN)))) {
+		worker_buf_put(c->w, c->down);
+		c->down = NULL;
+	}
+	if (c->down_eof && !c->down) {
+		shutdown(c->plain_fd, SHUT_WR);
+		c->down_done = true;
+		step = STEP_PROGRESS;
+	}
+	return step;
+}
+
+static void user_pump(struct conn *c)
+{
+	unsigned want;
+	enum step up, down;
+
+	do {
+		want = 0;
+		up = up_step(c, &want);
+		if (up == STEP_FINISHED)
+			return;
+		down = down_step(c, &want);
+		if (down == STEP_FINISHED)
+			return;
+		if (up == STEP_PROGRESS || down == STEP_PROGRESS)
+			c->last_progress = c->w->now;
+	} while (up == STEP_PROGRESS || down == STEP_PROGRESS);
+
+	if (c->up_done && c->down_done) {
+		conn_finish(c, RESULT_OK, NULL);
+		return;
+	}
+	conn_arm(c, want);
+}
+
+static int user_start(struct conn *c, char *why, size_t whylen)
+{
+	/* Read-ahead lets OpenSSL take several records per read(); it is off during the handshake
+	 * so that a kernel hand-over never finds bytes buffered in OpenSSL. */
+	SSL_set_read_ahead(c->ssl, 1);
+	return 0;
+}
+
+static void user_release(struct conn *c)
+{
+	worker_buf_put(c->w, c->up);
+	worker_buf_put(c->w, c->down);
+	c->up = c->down = NULL;
+}
+
+const struct data_path path_user = {
+	.name = "user",
+	.start = user_start,
+	.pump = user_pump,
+	.release = user_release,
+};

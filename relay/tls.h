@@ -1,0 +1,31 @@
+/* tls.h - a service's TLS context (certificates, verification, versions, ciphers, sessions), built
+ * from its configuration, and what the log says about a connection's TLS. */
+#ifndef RELAY_TLS_H
+#define RELAY_TLS_H
+
+#include "conf.h"
+
+#include <openssl/ssl.h>
+#include <pthread.h>
+
+struct tls_service {
+	const struct conf_service *conf;
+	SSL_CTX *ctx;
+	pthread_mutex_t session_lock;
+	SSL_SESSION *session; /* client mode: the newest session, offered for resumption */
+};
+
+/* Loads certificates and keys, CA locations, and every TLS option of the service. */
+int tls_service_init(struct tls_service *ts, const struct conf_service *conf, char *err,
+		     size_t errlen);
+void tls_service_free(struct tls_service *ts);
+
+/* A new SSL for fd: accept state in server mode; in client mode connect state, SNI and the
+ * session to resume. host: the connect host, the default SNI when it is a name. */
+SSL *tls_service_new_ssl(struct tls_service *ts, int fd, const char *host);
+
+/* Why SSL_do_handshake (or another SSL call returning ret) failed, in words for the log: the
+ * certificate verification result when that was it, OpenSSL's reason otherwise. */
+void tls_failure_text(SSL *ssl, int ret, char *buf, size_t len);
+
+#endif

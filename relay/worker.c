@@ -1,0 +1,320 @@
+/* worker.c - the per-thread io_uring event loop. */
+#include "worker.h"
+#include "conn.h"
+#include "log.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Enough for a burst of readiness changes on many connections; a full queue is submitted and
+ * refilled (worker_sqe), never dropped. */
+#define RING_ENTRIES 1024
+#define MAX_FREE_BUFS 64
+
+double worker_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct io_uring_sqe *worker_sqe(struct worker *w)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+
+	while (!sqe) {
+		io_uring_submit(&w->ring);
+		sqe = io_uring_get_sqe(&w->ring);
+	}
+	return sqe;
+}
+
+struct buf *worker_buf_get(struct worker *w)
+{
+	struct buf *b = w->free_bufs;
+
+	if (b) {
+		w->free_bufs = b->next;
+		w->n_free_bufs--;
+	} else {
+		b = malloc(sizeof(*b));
+		if (!b)
+			return NULL;
+	}
+	b->next = NULL;
+	b->off = b->len = 0;
+	return b;
+}
+
+void worker_buf_put(struct worker *w, struct buf *b)
+{
+	if (!b)
+		return;
+	if (w->n_free_bufs >= MAX_FREE_BUFS) {
+		free(b);
+		return;
+	}
+	b->next = w->free_bufs;
+	w->free_bufs = b;
+	w->n_free_bufs++;
+}
+
+static void arm_accept(struct worker *w, struct accept_set *set, size_t i)
+{
+	struct listener *l = set->rt->services[i].listener;
+	struct io_uring_sqe *sqe = worker_sqe(w);
+
+	io_uring_prep_multishot_accept(sqe, l->fds[w->id], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	io_uring_sqe_set_data(sqe, &set->ops[i]);
+	set->armed++;
+	set->deferred[i] = false;
+}
+
+static int accept_set_new(struct worker *w, struct runtime *rt)
+{
+	size_t n = rt->n_services;
+	struct accept_set *set = calloc(1, sizeof(*set) + n * sizeof(struct op));
+
+	if (!set)
+		return -ENOMEM;
+	set->deferred = calloc(n ? n : 1, sizeof(bool));
+	if (!set->deferred) {
+		free(set);
+		return -ENOMEM;
+	}
+	runtime_get(rt);
+	set->rt = rt;
+	set->n = n;
+	for (size_t i = 0; i < n; i++) {
+		set->ops[i] = (struct op){.kind = OP_ACCEPT, .index = i, .owner = set};
+		arm_accept(w, set, i);
+	}
+	set->next = w->accepts;
+	w->accepts = set;
+	return 0;
+}
+
+/* Cancels a set's accepts; it is freed when the last one has completed (accept_done). */
+static void accept_set_retire(struct worker *w, struct accept_set *set)
+{
+	set->retired = true;
+	for (size_t i = 0; i < set->n; i++) {
+		struct io_uring_sqe *sqe = worker_sqe(w);
+		io_uring_prep_cancel(sqe, &set->ops[i], 0);
+		io_uring_sqe_set_data(sqe, NULL);
+	}
+}
+
+static void accept_set_free_if_done(struct worker *w, struct accept_set *set)
+{
+	if (!set->retired || set->armed > 0)
+		return;
+	for (struct accept_set **p = &w->accepts; *p; p = &(*p)->next) {
+		if (*p == set) {
+			*p = set->next;
+			break;
+		}
+	}
+	runtime_put(set->rt);
+	free(set->deferred);
+	free(set);
+	/* Main closes listeners only once every worker has let go of the old ones. */
+	if (w->switched)
+		atomic_fetch_add(w->switched, 1);
+}
+
+static void accept_done(struct worker *w, struct op *op, int res, unsigned flags)
+{
+	struct accept_set *set = op->owner;
+
+	if (res >= 0)
+		conn_accepted(w, set->rt, &set->rt->services[op->index], res);
+	if (flags & IORING_CQE_F_MORE)
+		return;
+	set->armed--;
+	if (set->retired) {
+		accept_set_free_if_done(w, set);
+		return;
+	}
+	/* Out of descriptors or memory: back off until the next tick instead of spinning. */
+	if (res == -EMFILE || res == -ENFILE || res == -ENOMEM || res == -ENOBUFS) {
+		if (!set->deferred[op->index])
+			relay_log(LOG_ERR, "[%s] accept: %s; retrying in a second",
+				  set->rt->services[op->index].conf->name, strerror(-res));
+		set->deferred[op->index] = true;
+		return;
+	}
+	arm_accept(w, set, op->index);
+}
+
+static void arm_wake(struct worker *w)
+{
+	struct io_uring_sqe *sqe = worker_sqe(w);
+
+	io_uring_prep_read(sqe, w->wake_fd, &w->wake_value, sizeof(w->wake_value), 0);
+	io_uring_sqe_set_data(sqe, &w->wake_op);
+}
+
+static void arm_tick(struct worker *w)
+{
+	struct io_uring_sqe *sqe = worker_sqe(w);
+
+	w->tick = (struct __kernel_timespec){.tv_sec = 1};
+	io_uring_prep_timeout(sqe, &w->tick, 0, 0);
+	io_uring_sqe_set_data(sqe, &w->tick_op);
+}
+
+static void wake_done(struct worker *w)
+{
+	struct runtime *next = atomic_exchange(&w->next_rt, NULL);
+
+	if (next) {
+		struct accept_set *old = w->accepts;
+		/* The reference main took for us becomes ours. */
+		runtime_put(w->rt);
+		w->rt = next;
+		if (!w->stopping && accept_set_new(w, next) < 0)
+			relay_log(LOG_ERR, "worker %d: out of memory arming accepts", w->id);
+		if (old && !old->retired) {
+			accept_set_retire(w, old);
+		} else if (w->switched) {
+			atomic_fetch_add(w->switched, 1);
+		}
+	}
+	if (atomic_load(&w->stop) && !w->stopping) {
+		w->stopping = true;
+		w->stop_started = w->now;
+		for (struct accept_set *set = w->accepts; set; set = set->next)
+			if (!set->retired)
+				accept_set_retire(w, set);
+	}
+	arm_wake(w);
+}
+
+static void tick_done(struct worker *w)
+{
+	struct conn *c, *next;
+
+	for (c = w->conns; c; c = next) {
+		next = c->next;
+		conn_check_timeout(c);
+	}
+	for (struct accept_set *set = w->accepts; set; set = set->next)
+		for (size_t i = 0; !set->retired && i < set->n; i++)
+			if (set->deferred[i])
+				arm_accept(w, set, i);
+	arm_tick(w);
+}
+
+static bool worker_done(const struct worker *w)
+{
+	return w->stopping && w->n_conns == 0 && w->accepts == NULL;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct io_uring_cqe *cqe;
+	unsigned head, seen;
+
+	w->now = worker_clock();
+	arm_wake(w);
+	arm_tick(w);
+	if (accept_set_new(w, w->rt) < 0)
+		relay_log(LOG_ERR, "worker %d: out of memory arming accepts", w->id);
+
+	while (!worker_done(w)) {
+		int ret = io_uring_submit_and_wait(&w->ring, 1);
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
+			relay_log(LOG_CRIT, "worker %d: io_uring_submit_and_wait: %s", w->id,
+				  strerror(-ret));
+			break;
+		}
+		w->now = worker_clock();
+		seen = 0;
+		io_uring_for_each_cqe(&w->ring, head, cqe)
+		{
+			struct op *op = io_uring_cqe_get_data(cqe);
+			seen++;
+			if (!op)
+				continue; /* a cancel's own completion */
+			switch (op->kind) {
+			case OP_CONN:
+				conn_complete(op->owner, op->slot, cqe->res);
+				break;
+			case OP_ACCEPT:
+				accept_done(w, op, cqe->res, cqe->flags);
+				break;
+			case OP_WAKE:
+				wake_done(w);
+				break;
+			case OP_TICK:
+				tick_done(w);
+				break;
+			}
+		}
+		io_uring_cq_advance(&w->ring, seen);
+	}
+	return NULL;
+}
+
+int worker_start(struct worker *w, int id, struct runtime *rt, atomic_uint_fast64_t *next_id,
+		 atomic_int *switched)
+{
+	int ret;
+
+	memset(w, 0, sizeof(*w));
+	w->id = id;
+	w->next_conn_id = next_id;
+	w->switched = switched;
+	w->wake_op.kind = OP_WAKE;
+	w->tick_op.kind = OP_TICK;
+	atomic_init(&w->next_rt, NULL);
+	atomic_init(&w->stop, false);
+	w->wake_fd = eventfd(0, EFD_CLOEXEC);
+	if (w->wake_fd < 0)
+		return -errno;
+	ret = io_uring_queue_init(RING_ENTRIES, &w->ring, 0);
+	if (ret < 0) {
+		close(w->wake_fd);
+		return ret;
+	}
+	runtime_get(rt);
+	w->rt = rt;
+	ret = -pthread_create(&w->thread, NULL, worker_main, w);
+	if (ret < 0) {
+		runtime_put(rt);
+		io_uring_queue_exit(&w->ring);
+		close(w->wake_fd);
+	}
+	return ret;
+}
+
+void worker_wake(struct worker *w)
+{
+	uint64_t one = 1;
+
+	if (write(w->wake_fd, &one, sizeof(one)) < 0) {
+		/* the counter is saturated: the worker has a wake-up pending anyway */
+	}
+}
+
+void worker_join(struct worker *w)
+{
+	struct buf *b;
+
+	pthread_join(w->thread, NULL);
+	io_uring_queue_exit(&w->ring);
+	close(w->wake_fd);
+	runtime_put(w->rt);
+	while ((b = w->free_bufs)) {
+		w->free_bufs = b->next;
+		free(b);
+	}
+}
