@@ -212,7 +212,8 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 		{"foreground", no_argument, NULL, 'f'}, {"check", no_argument, NULL, 'c'},
 		{"version", no_argument, NULL, 'V'},    {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		/* The README's option table is this output (a test keeps them equal). */
+		{"options-markdown", no_argument, NULL, 'M'}, {NULL, 0, NULL, 0},
 	};
 	bool check = false;
 	char err[1024];
@@ -232,6 +233,9 @@ int main(int argc, char **argv)
 			return 0;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'M':
+			conf_print_options(CONF_HELP_MARKDOWN, stdout);
 			return 0;
 		default:
 			usage(stderr);

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The README's option table is what `ktlsrelay --options-markdown` prints (one table, derived).
+set -euo pipefail
+readme="$(dirname "$0")/../../README.md"
+expected=$("$KTLSRELAY_BIN/ktlsrelay" --options-markdown)
+actual=$(sed -n '/<!-- options:begin -->/,/<!-- options:end -->/p' "$readme" | sed '1d;$d')
+if [ "$expected" != "$actual" ]; then
+	echo "README.md's option table differs from ktlsrelay --options-markdown:" >&2
+	diff <(echo "$expected") <(echo "$actual") >&2 || true
+	echo "regenerate it between the options markers" >&2
+	exit 1
+fi
+echo "README option table matches"
