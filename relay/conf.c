@@ -36,18 +36,19 @@
 #include <openssl/ssl.h>
 
 enum where {
-	IN_GLOBAL = 1,  /* only before the first [service] */
+	IN_GLOBAL = 1,	/* only before the first [service] */
 	IN_SERVICE = 2, /* only inside a [service] */
-	IN_BOTH = 3,    /* a service option; in the global section a default for every service */
+	IN_BOTH = 3,	/* a service option; in the global section a default for every service */
 };
 
 /* Where each service's options came from, for errors found after the whole file is read. */
 struct meta {
-	int line;        /* the [name] line */
+	int line;	 /* the [name] line */
 	int accept_line; /* 0: no accept yet */
 	int sni_line;
 	int check_line; /* the first checkHost or checkIP */
-	bool own_connect; /* this section has its own connect lines (they replace the global ones) */
+	/* this section has its own connect lines, which replace the global ones */
+	bool own_connect;
 	int *connect_lines; /* parallel to conf_service.connect */
 };
 
@@ -98,8 +99,8 @@ static int vfail_at(struct parse *p, int line, const char *fmt, va_list ap)
 	return -EINVAL;
 }
 
-__attribute__((format(printf, 3, 4))) static int fail_at(struct parse *p, int line,
-							  const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail_at(struct parse *p, int line, const char *fmt,
+							 ...)
 {
 	va_list ap;
 	int ret;
@@ -241,9 +242,9 @@ static void keyword_list(const struct keyword *words, char *buf, size_t len)
 /* ---- generic parsers ------------------------------------------------------------------- */
 
 static const struct keyword yes_no[] = {
-	{"yes", 1},
-	{"no", 0},
-	{NULL, 0},
+    {"yes", 1},
+    {"no", 0},
+    {NULL, 0},
 };
 
 static int parse_string(struct parse *p, const struct conf_opt *opt, const char *value)
@@ -280,8 +281,8 @@ static int parse_seconds(struct parse *p, const struct conf_opt *opt, const char
 	long v;
 
 	if (!parse_number(value, 0, INT_MAX, &v))
-		return fail(p, "'%s': expected a number of seconds (0 or more), got '%s'", opt->name,
-			    value);
+		return fail(p, "'%s': expected a number of seconds (0 or more), got '%s'",
+			    opt->name, value);
 	*(int *)field(p, opt) = (int)v;
 	return 0;
 }
@@ -299,27 +300,27 @@ static int parse_count(struct parse *p, const struct conf_opt *opt, const char *
 /* ---- global options -------------------------------------------------------------------- */
 
 static const struct keyword foreground_words[] = {
-	{"yes", CONF_FOREGROUND_YES},
-	{"quiet", CONF_FOREGROUND_QUIET},
-	{"no", CONF_FOREGROUND_NO},
-	{NULL, 0},
+    {"yes", CONF_FOREGROUND_YES},
+    {"quiet", CONF_FOREGROUND_QUIET},
+    {"no", CONF_FOREGROUND_NO},
+    {NULL, 0},
 };
 
 /* stunnel's own list (its options.c), which is syslog's. */
 static const struct keyword facilities[] = {
-	{"auth", LOG_AUTH},       {"authpriv", LOG_AUTHPRIV}, {"cron", LOG_CRON},
-	{"daemon", LOG_DAEMON},   {"ftp", LOG_FTP},           {"kern", LOG_KERN},
-	{"lpr", LOG_LPR},         {"mail", LOG_MAIL},         {"news", LOG_NEWS},
-	{"syslog", LOG_SYSLOG},   {"user", LOG_USER},         {"uucp", LOG_UUCP},
-	{"local0", LOG_LOCAL0},   {"local1", LOG_LOCAL1},     {"local2", LOG_LOCAL2},
-	{"local3", LOG_LOCAL3},   {"local4", LOG_LOCAL4},     {"local5", LOG_LOCAL5},
-	{"local6", LOG_LOCAL6},   {"local7", LOG_LOCAL7},     {NULL, 0},
+    {"auth", LOG_AUTH},	    {"authpriv", LOG_AUTHPRIV}, {"cron", LOG_CRON},
+    {"daemon", LOG_DAEMON}, {"ftp", LOG_FTP},		{"kern", LOG_KERN},
+    {"lpr", LOG_LPR},	    {"mail", LOG_MAIL},		{"news", LOG_NEWS},
+    {"syslog", LOG_SYSLOG}, {"user", LOG_USER},		{"uucp", LOG_UUCP},
+    {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},	{"local2", LOG_LOCAL2},
+    {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},	{"local5", LOG_LOCAL5},
+    {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},	{NULL, 0},
 };
 
 static const struct keyword levels[] = {
-	{"emerg", LOG_EMERG},     {"alert", LOG_ALERT},   {"crit", LOG_CRIT},
-	{"err", LOG_ERR},         {"warning", LOG_WARNING}, {"notice", LOG_NOTICE},
-	{"info", LOG_INFO},       {"debug", LOG_DEBUG},   {NULL, 0},
+    {"emerg", LOG_EMERG}, {"alert", LOG_ALERT},	    {"crit", LOG_CRIT},
+    {"err", LOG_ERR},	  {"warning", LOG_WARNING}, {"notice", LOG_NOTICE},
+    {"info", LOG_INFO},	  {"debug", LOG_DEBUG},	    {NULL, 0},
 };
 
 static int parse_debug(struct parse *p, const struct conf_opt *opt, const char *value)
@@ -504,7 +505,8 @@ static int check_port(struct parse *p, const char *opt, const char *port, int *n
 		return 0;
 	}
 	if (!*port || getservbyname_r(port, "tcp", &se, buf, sizeof(buf), &res) || !res)
-		return fail(p, "'%s': port '%s' is not a number or a known service name", opt, port);
+		return fail(p, "'%s': port '%s' is not a number or a known service name", opt,
+			    port);
 	*num = ntohs((uint16_t)res->s_port);
 	return 0;
 }
@@ -719,12 +721,12 @@ static int parse_check_ip(struct parse *p, const struct conf_opt *opt, const cha
 /* ---- TLS parameters -------------------------------------------------------------------- */
 
 static const struct keyword tls_versions[] = {
-	{"all", 0},
-	{"TLSv1", TLS1_VERSION},
-	{"TLSv1.1", TLS1_1_VERSION},
-	{"TLSv1.2", TLS1_2_VERSION},
-	{"TLSv1.3", TLS1_3_VERSION},
-	{NULL, 0},
+    {"all", 0},
+    {"TLSv1", TLS1_VERSION},
+    {"TLSv1.1", TLS1_1_VERSION},
+    {"TLSv1.2", TLS1_2_VERSION},
+    {"TLSv1.3", TLS1_3_VERSION},
+    {NULL, 0},
 };
 
 static int tls_version(struct parse *p, const char *opt, const char *value, int *out)
@@ -779,59 +781,59 @@ struct ssl_op {
 /* OpenSSL 3.0's SSL_OP_ names, spelt as stunnel does (without the prefix). The obsolete ones
  * are 0 in OpenSSL 3.0; they stay accepted so that old stunnel files still load. */
 static const struct ssl_op ssl_ops[] = {
-	{"ALL", SSL_OP_ALL},
-	{"ALLOW_CLIENT_RENEGOTIATION", SSL_OP_ALLOW_CLIENT_RENEGOTIATION},
-	{"ALLOW_NO_DHE_KEX", SSL_OP_ALLOW_NO_DHE_KEX},
-	{"ALLOW_UNSAFE_LEGACY_RENEGOTIATION", SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION},
-	{"CIPHER_SERVER_PREFERENCE", SSL_OP_CIPHER_SERVER_PREFERENCE},
-	{"CISCO_ANYCONNECT", SSL_OP_CISCO_ANYCONNECT},
-	{"CLEANSE_PLAINTEXT", SSL_OP_CLEANSE_PLAINTEXT},
-	{"COOKIE_EXCHANGE", SSL_OP_COOKIE_EXCHANGE},
-	{"CRYPTOPRO_TLSEXT_BUG", SSL_OP_CRYPTOPRO_TLSEXT_BUG},
-	{"DISABLE_TLSEXT_CA_NAMES", SSL_OP_DISABLE_TLSEXT_CA_NAMES},
-	{"DONT_INSERT_EMPTY_FRAGMENTS", SSL_OP_DONT_INSERT_EMPTY_FRAGMENTS},
-	{"ENABLE_KTLS", SSL_OP_ENABLE_KTLS},
-	{"ENABLE_MIDDLEBOX_COMPAT", SSL_OP_ENABLE_MIDDLEBOX_COMPAT},
-	{"IGNORE_UNEXPECTED_EOF", SSL_OP_IGNORE_UNEXPECTED_EOF},
-	{"LEGACY_SERVER_CONNECT", SSL_OP_LEGACY_SERVER_CONNECT},
-	{"NO_ANTI_REPLAY", SSL_OP_NO_ANTI_REPLAY},
-	{"NO_COMPRESSION", SSL_OP_NO_COMPRESSION},
-	{"NO_DTLSv1", SSL_OP_NO_DTLSv1},
-	{"NO_DTLSv1_2", SSL_OP_NO_DTLSv1_2},
-	{"NO_ENCRYPT_THEN_MAC", SSL_OP_NO_ENCRYPT_THEN_MAC},
-	{"NO_EXTENDED_MASTER_SECRET", SSL_OP_NO_EXTENDED_MASTER_SECRET},
-	{"NO_QUERY_MTU", SSL_OP_NO_QUERY_MTU},
-	{"NO_RENEGOTIATION", SSL_OP_NO_RENEGOTIATION},
-	{"NO_SESSION_RESUMPTION_ON_RENEGOTIATION", SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION},
-	{"NO_SSLv2", SSL_OP_NO_SSLv2},
-	{"NO_SSLv3", SSL_OP_NO_SSLv3},
-	{"NO_TICKET", SSL_OP_NO_TICKET},
-	{"NO_TLSv1", SSL_OP_NO_TLSv1},
-	{"NO_TLSv1_1", SSL_OP_NO_TLSv1_1},
-	{"NO_TLSv1_2", SSL_OP_NO_TLSv1_2},
-	{"NO_TLSv1_3", SSL_OP_NO_TLSv1_3},
-	{"PRIORITIZE_CHACHA", SSL_OP_PRIORITIZE_CHACHA},
-	{"SAFARI_ECDHE_ECDSA_BUG", SSL_OP_SAFARI_ECDHE_ECDSA_BUG},
-	{"TLSEXT_PADDING", SSL_OP_TLSEXT_PADDING},
-	{"TLS_ROLLBACK_BUG", SSL_OP_TLS_ROLLBACK_BUG},
-	/* obsolete, 0 in OpenSSL 3.0 */
-	{"EPHEMERAL_RSA", SSL_OP_EPHEMERAL_RSA},
-	{"MICROSOFT_BIG_SSLV3_BUFFER", SSL_OP_MICROSOFT_BIG_SSLV3_BUFFER},
-	{"MICROSOFT_SESS_ID_BUG", SSL_OP_MICROSOFT_SESS_ID_BUG},
-	{"MSIE_SSLV2_RSA_PADDING", SSL_OP_MSIE_SSLV2_RSA_PADDING},
-	{"NETSCAPE_CA_DN_BUG", SSL_OP_NETSCAPE_CA_DN_BUG},
-	{"NETSCAPE_CHALLENGE_BUG", SSL_OP_NETSCAPE_CHALLENGE_BUG},
-	{"NETSCAPE_DEMO_CIPHER_CHANGE_BUG", SSL_OP_NETSCAPE_DEMO_CIPHER_CHANGE_BUG},
-	{"NETSCAPE_REUSE_CIPHER_CHANGE_BUG", SSL_OP_NETSCAPE_REUSE_CIPHER_CHANGE_BUG},
-	{"PKCS1_CHECK_1", SSL_OP_PKCS1_CHECK_1},
-	{"PKCS1_CHECK_2", SSL_OP_PKCS1_CHECK_2},
-	{"SINGLE_DH_USE", SSL_OP_SINGLE_DH_USE},
-	{"SINGLE_ECDH_USE", SSL_OP_SINGLE_ECDH_USE},
-	{"SSLEAY_080_CLIENT_DH_BUG", SSL_OP_SSLEAY_080_CLIENT_DH_BUG},
-	{"SSLREF2_REUSE_CERT_TYPE_BUG", SSL_OP_SSLREF2_REUSE_CERT_TYPE_BUG},
-	{"TLS_BLOCK_PADDING_BUG", SSL_OP_TLS_BLOCK_PADDING_BUG},
-	{"TLS_D5_BUG", SSL_OP_TLS_D5_BUG},
-	{NULL, 0},
+    {"ALL", SSL_OP_ALL},
+    {"ALLOW_CLIENT_RENEGOTIATION", SSL_OP_ALLOW_CLIENT_RENEGOTIATION},
+    {"ALLOW_NO_DHE_KEX", SSL_OP_ALLOW_NO_DHE_KEX},
+    {"ALLOW_UNSAFE_LEGACY_RENEGOTIATION", SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION},
+    {"CIPHER_SERVER_PREFERENCE", SSL_OP_CIPHER_SERVER_PREFERENCE},
+    {"CISCO_ANYCONNECT", SSL_OP_CISCO_ANYCONNECT},
+    {"CLEANSE_PLAINTEXT", SSL_OP_CLEANSE_PLAINTEXT},
+    {"COOKIE_EXCHANGE", SSL_OP_COOKIE_EXCHANGE},
+    {"CRYPTOPRO_TLSEXT_BUG", SSL_OP_CRYPTOPRO_TLSEXT_BUG},
+    {"DISABLE_TLSEXT_CA_NAMES", SSL_OP_DISABLE_TLSEXT_CA_NAMES},
+    {"DONT_INSERT_EMPTY_FRAGMENTS", SSL_OP_DONT_INSERT_EMPTY_FRAGMENTS},
+    {"ENABLE_KTLS", SSL_OP_ENABLE_KTLS},
+    {"ENABLE_MIDDLEBOX_COMPAT", SSL_OP_ENABLE_MIDDLEBOX_COMPAT},
+    {"IGNORE_UNEXPECTED_EOF", SSL_OP_IGNORE_UNEXPECTED_EOF},
+    {"LEGACY_SERVER_CONNECT", SSL_OP_LEGACY_SERVER_CONNECT},
+    {"NO_ANTI_REPLAY", SSL_OP_NO_ANTI_REPLAY},
+    {"NO_COMPRESSION", SSL_OP_NO_COMPRESSION},
+    {"NO_DTLSv1", SSL_OP_NO_DTLSv1},
+    {"NO_DTLSv1_2", SSL_OP_NO_DTLSv1_2},
+    {"NO_ENCRYPT_THEN_MAC", SSL_OP_NO_ENCRYPT_THEN_MAC},
+    {"NO_EXTENDED_MASTER_SECRET", SSL_OP_NO_EXTENDED_MASTER_SECRET},
+    {"NO_QUERY_MTU", SSL_OP_NO_QUERY_MTU},
+    {"NO_RENEGOTIATION", SSL_OP_NO_RENEGOTIATION},
+    {"NO_SESSION_RESUMPTION_ON_RENEGOTIATION", SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION},
+    {"NO_SSLv2", SSL_OP_NO_SSLv2},
+    {"NO_SSLv3", SSL_OP_NO_SSLv3},
+    {"NO_TICKET", SSL_OP_NO_TICKET},
+    {"NO_TLSv1", SSL_OP_NO_TLSv1},
+    {"NO_TLSv1_1", SSL_OP_NO_TLSv1_1},
+    {"NO_TLSv1_2", SSL_OP_NO_TLSv1_2},
+    {"NO_TLSv1_3", SSL_OP_NO_TLSv1_3},
+    {"PRIORITIZE_CHACHA", SSL_OP_PRIORITIZE_CHACHA},
+    {"SAFARI_ECDHE_ECDSA_BUG", SSL_OP_SAFARI_ECDHE_ECDSA_BUG},
+    {"TLSEXT_PADDING", SSL_OP_TLSEXT_PADDING},
+    {"TLS_ROLLBACK_BUG", SSL_OP_TLS_ROLLBACK_BUG},
+    /* obsolete, 0 in OpenSSL 3.0 */
+    {"EPHEMERAL_RSA", SSL_OP_EPHEMERAL_RSA},
+    {"MICROSOFT_BIG_SSLV3_BUFFER", SSL_OP_MICROSOFT_BIG_SSLV3_BUFFER},
+    {"MICROSOFT_SESS_ID_BUG", SSL_OP_MICROSOFT_SESS_ID_BUG},
+    {"MSIE_SSLV2_RSA_PADDING", SSL_OP_MSIE_SSLV2_RSA_PADDING},
+    {"NETSCAPE_CA_DN_BUG", SSL_OP_NETSCAPE_CA_DN_BUG},
+    {"NETSCAPE_CHALLENGE_BUG", SSL_OP_NETSCAPE_CHALLENGE_BUG},
+    {"NETSCAPE_DEMO_CIPHER_CHANGE_BUG", SSL_OP_NETSCAPE_DEMO_CIPHER_CHANGE_BUG},
+    {"NETSCAPE_REUSE_CIPHER_CHANGE_BUG", SSL_OP_NETSCAPE_REUSE_CIPHER_CHANGE_BUG},
+    {"PKCS1_CHECK_1", SSL_OP_PKCS1_CHECK_1},
+    {"PKCS1_CHECK_2", SSL_OP_PKCS1_CHECK_2},
+    {"SINGLE_DH_USE", SSL_OP_SINGLE_DH_USE},
+    {"SINGLE_ECDH_USE", SSL_OP_SINGLE_ECDH_USE},
+    {"SSLEAY_080_CLIENT_DH_BUG", SSL_OP_SSLEAY_080_CLIENT_DH_BUG},
+    {"SSLREF2_REUSE_CERT_TYPE_BUG", SSL_OP_SSLREF2_REUSE_CERT_TYPE_BUG},
+    {"TLS_BLOCK_PADDING_BUG", SSL_OP_TLS_BLOCK_PADDING_BUG},
+    {"TLS_D5_BUG", SSL_OP_TLS_D5_BUG},
+    {NULL, 0},
 };
 
 static int parse_ssl_options(struct parse *p, const struct conf_opt *opt, const char *value)
@@ -876,38 +878,38 @@ struct sockopt_def {
 /* The integer options of stunnel's table; those taking a struct or a string are refused by name
  * (struct conf_sockopt carries one int). */
 static const struct sockopt_def sockopt_defs[] = {
-	{"SO_DEBUG", SOL_SOCKET, SO_DEBUG, SOCKOPT_FLAG},
-	{"SO_DONTROUTE", SOL_SOCKET, SO_DONTROUTE, SOCKOPT_FLAG},
-	{"SO_KEEPALIVE", SOL_SOCKET, SO_KEEPALIVE, SOCKOPT_FLAG},
-	{"SO_OOBINLINE", SOL_SOCKET, SO_OOBINLINE, SOCKOPT_FLAG},
-	{"SO_RCVBUF", SOL_SOCKET, SO_RCVBUF, SOCKOPT_INT},
-	{"SO_SNDBUF", SOL_SOCKET, SO_SNDBUF, SOCKOPT_INT},
-	{"SO_RCVLOWAT", SOL_SOCKET, SO_RCVLOWAT, SOCKOPT_INT},
-	{"SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR, SOCKOPT_FLAG},
-	{"SO_MARK", SOL_SOCKET, SO_MARK, SOCKOPT_INT},
-	{"TCP_KEEPCNT", IPPROTO_TCP, TCP_KEEPCNT, SOCKOPT_INT},
-	{"TCP_KEEPIDLE", IPPROTO_TCP, TCP_KEEPIDLE, SOCKOPT_INT},
-	{"TCP_KEEPINTVL", IPPROTO_TCP, TCP_KEEPINTVL, SOCKOPT_INT},
-	{"TCP_MAXSEG", IPPROTO_TCP, TCP_MAXSEG, SOCKOPT_INT},
-	{"TCP_NODELAY", IPPROTO_TCP, TCP_NODELAY, SOCKOPT_FLAG},
-	{"IP_TOS", IPPROTO_IP, IP_TOS, SOCKOPT_INT},
-	{"IP_TTL", IPPROTO_IP, IP_TTL, SOCKOPT_INT},
-	{"IP_FREEBIND", IPPROTO_IP, IP_FREEBIND, SOCKOPT_FLAG},
-	{"IPV6_V6ONLY", IPPROTO_IPV6, IPV6_V6ONLY, SOCKOPT_FLAG},
-	{"SO_LINGER", 0, 0, SOCKOPT_UNSUPPORTED},
-	{"SO_RCVTIMEO", 0, 0, SOCKOPT_UNSUPPORTED},
-	{"SO_SNDTIMEO", 0, 0, SOCKOPT_UNSUPPORTED},
-	{"SO_SNDLOWAT", 0, 0, SOCKOPT_UNSUPPORTED},
-	{"SO_BINDTODEVICE", 0, 0, SOCKOPT_UNSUPPORTED},
-	{"IP_BINDANY", 0, 0, SOCKOPT_UNSUPPORTED},
-	{"IPV6_BINDANY", 0, 0, SOCKOPT_UNSUPPORTED},
-	{NULL, 0, 0, 0},
+    {"SO_DEBUG", SOL_SOCKET, SO_DEBUG, SOCKOPT_FLAG},
+    {"SO_DONTROUTE", SOL_SOCKET, SO_DONTROUTE, SOCKOPT_FLAG},
+    {"SO_KEEPALIVE", SOL_SOCKET, SO_KEEPALIVE, SOCKOPT_FLAG},
+    {"SO_OOBINLINE", SOL_SOCKET, SO_OOBINLINE, SOCKOPT_FLAG},
+    {"SO_RCVBUF", SOL_SOCKET, SO_RCVBUF, SOCKOPT_INT},
+    {"SO_SNDBUF", SOL_SOCKET, SO_SNDBUF, SOCKOPT_INT},
+    {"SO_RCVLOWAT", SOL_SOCKET, SO_RCVLOWAT, SOCKOPT_INT},
+    {"SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR, SOCKOPT_FLAG},
+    {"SO_MARK", SOL_SOCKET, SO_MARK, SOCKOPT_INT},
+    {"TCP_KEEPCNT", IPPROTO_TCP, TCP_KEEPCNT, SOCKOPT_INT},
+    {"TCP_KEEPIDLE", IPPROTO_TCP, TCP_KEEPIDLE, SOCKOPT_INT},
+    {"TCP_KEEPINTVL", IPPROTO_TCP, TCP_KEEPINTVL, SOCKOPT_INT},
+    {"TCP_MAXSEG", IPPROTO_TCP, TCP_MAXSEG, SOCKOPT_INT},
+    {"TCP_NODELAY", IPPROTO_TCP, TCP_NODELAY, SOCKOPT_FLAG},
+    {"IP_TOS", IPPROTO_IP, IP_TOS, SOCKOPT_INT},
+    {"IP_TTL", IPPROTO_IP, IP_TTL, SOCKOPT_INT},
+    {"IP_FREEBIND", IPPROTO_IP, IP_FREEBIND, SOCKOPT_FLAG},
+    {"IPV6_V6ONLY", IPPROTO_IPV6, IPV6_V6ONLY, SOCKOPT_FLAG},
+    {"SO_LINGER", 0, 0, SOCKOPT_UNSUPPORTED},
+    {"SO_RCVTIMEO", 0, 0, SOCKOPT_UNSUPPORTED},
+    {"SO_SNDTIMEO", 0, 0, SOCKOPT_UNSUPPORTED},
+    {"SO_SNDLOWAT", 0, 0, SOCKOPT_UNSUPPORTED},
+    {"SO_BINDTODEVICE", 0, 0, SOCKOPT_UNSUPPORTED},
+    {"IP_BINDANY", 0, 0, SOCKOPT_UNSUPPORTED},
+    {"IPV6_BINDANY", 0, 0, SOCKOPT_UNSUPPORTED},
+    {NULL, 0, 0, 0},
 };
 
 static int sockopt_add(struct parse *p, struct conf_service *svc, const struct conf_sockopt *o)
 {
-	struct conf_sockopt *grown = reallocarray(svc->sockopts, svc->n_sockopts + 1,
-						  sizeof(*grown));
+	struct conf_sockopt *grown =
+	    reallocarray(svc->sockopts, svc->n_sockopts + 1, sizeof(*grown));
 
 	if (!grown)
 		return fail_nomem(p);
@@ -944,8 +946,9 @@ static int parse_socket(struct parse *p, const struct conf_opt *opt, const char 
 	if (!d->name)
 		return fail(p, "'socket': unknown socket option '%s'", name);
 	if (d->type == SOCKOPT_UNSUPPORTED)
-		return fail(p, "'socket': %s is a stunnel socket option that ktlsrelay does not "
-			       "support",
+		return fail(p,
+			    "'socket': %s is a stunnel socket option that ktlsrelay does not "
+			    "support",
 			    d->name);
 	o.level = d->level;
 	o.name = d->optname;
@@ -963,184 +966,183 @@ static int parse_socket(struct parse *p, const struct conf_opt *opt, const char 
 /* ---- the option table ------------------------------------------------------------------ */
 
 static const struct keyword failover_words[] = {
-	{"rr", CONF_FAILOVER_RR},
-	{"prio", CONF_FAILOVER_PRIO},
-	{NULL, 0},
+    {"rr", CONF_FAILOVER_RR},
+    {"prio", CONF_FAILOVER_PRIO},
+    {NULL, 0},
 };
 
 static const struct keyword ktls_words[] = {
-	{"auto", CONF_KTLS_AUTO},
-	{"on", CONF_KTLS_ON},
-	{"off", CONF_KTLS_OFF},
-	{NULL, 0},
+    {"auto", CONF_KTLS_AUTO},
+    {"on", CONF_KTLS_ON},
+    {"off", CONF_KTLS_OFF},
+    {NULL, 0},
 };
 
-#define SVC(member) offsetof(struct conf_service, member)
+#define SVC(member)    offsetof(struct conf_service, member)
 #define GLOBAL(member) offsetof(struct conf, member)
 
 static const struct conf_opt conf_options[] = {
-	/* global */
-	{"foreground", IN_GLOBAL, "yes | quiet | no", "no", parse_keyword, GLOBAL(foreground),
-	 foreground_words, false,
-	 "stay in the foreground; yes also logs to stderr (the --foreground flag forces yes)"},
-	{"pid", IN_GLOBAL, "FILE", "none", parse_pid, 0, NULL, true,
-	 "pid file, inside the chroot when one is set; empty: none"},
-	{"chroot", IN_GLOBAL, "DIRECTORY", "none", parse_string, GLOBAL(chroot), NULL, false,
-	 "chroot here after loading certificates; pid and CApath are then inside it"},
-	{"setuid", IN_GLOBAL, "USER", "keep", parse_setuid, 0, NULL, false,
-	 "user name or number to run as; resolved when the file is loaded"},
-	{"setgid", IN_GLOBAL, "GROUP", "keep", parse_setgid, 0, NULL, false,
-	 "group name or number to run as; a user name means that user's primary group "
-	 "(so `setgid = nobody` works where the group is called nogroup)"},
-	{"output", IN_GLOBAL, "FILE", "none", parse_string, GLOBAL(output), NULL, false,
-	 "append log messages to this file"},
-	{"debug", IN_GLOBAL, "[FACILITY.]LEVEL", "daemon.notice", parse_debug, 0, NULL, false,
-	 "log level 0..7 or emerg|alert|crit|err|warning|notice|info|debug, with an optional "
-	 "syslog facility"},
-	{"syslog", IN_GLOBAL, "yes | no", "yes", parse_bool, GLOBAL(syslog), NULL, false,
-	 "log to syslog"},
-	{"workers", IN_GLOBAL, "0..256", "0", parse_workers, 0, NULL, false,
-	 "ktlsrelay: worker threads, each with its own io_uring; 0 means one per CPU"},
+    /* global */
+    {"foreground", IN_GLOBAL, "yes | quiet | no", "no", parse_keyword, GLOBAL(foreground),
+     foreground_words, false,
+     "stay in the foreground; yes also logs to stderr (the --foreground flag forces yes)"},
+    {"pid", IN_GLOBAL, "FILE", "none", parse_pid, 0, NULL, true,
+     "pid file, inside the chroot when one is set; empty: none"},
+    {"chroot", IN_GLOBAL, "DIRECTORY", "none", parse_string, GLOBAL(chroot), NULL, false,
+     "directory to chroot into; pid and CApath are then paths inside it"},
+    {"setuid", IN_GLOBAL, "USER", "keep", parse_setuid, 0, NULL, false,
+     "user name or number to run as; resolved when the file is loaded"},
+    {"setgid", IN_GLOBAL, "GROUP", "keep", parse_setgid, 0, NULL, false,
+     "group name or number to run as; a user name means that user's primary group "
+     "(so `setgid = nobody` works where the group is called nogroup)"},
+    {"output", IN_GLOBAL, "FILE", "none", parse_string, GLOBAL(output), NULL, false,
+     "append log messages to this file"},
+    {"debug", IN_GLOBAL, "[FACILITY.]LEVEL", "daemon.notice", parse_debug, 0, NULL, false,
+     "log level 0..7 or emerg|alert|crit|err|warning|notice|info|debug, with an optional "
+     "syslog facility"},
+    {"syslog", IN_GLOBAL, "yes | no", "yes", parse_bool, GLOBAL(syslog), NULL, false,
+     "log to syslog"},
+    {"workers", IN_GLOBAL, "0..256", "0", parse_workers, 0, NULL, false,
+     "ktlsrelay: worker threads, each with its own io_uring; 0 means one per CPU"},
 
-	/* services */
-	{"accept", IN_SERVICE, "[HOST:]PORT", "-", parse_accept, 0, NULL, false,
-	 "listen here; a bare port listens on all IPv6 and IPv4 addresses; IPv6 as [::1]:443 or "
-	 "::1:443"},
-	{"connect", IN_BOTH, "[HOST:]PORT", "-", parse_connect, 0, NULL, false,
-	 "forward to this address (repeatable); a bare port means localhost; names are resolved "
-	 "at load unless delay = yes"},
-	{"failover", IN_BOTH, "rr | prio", "rr", parse_keyword, SVC(failover), failover_words,
-	 false, "with several connect addresses: round robin, or always in the order given"},
-	{"delay", IN_BOTH, "yes | no", "no", parse_bool, SVC(delay), NULL, false,
-	 "resolve connect names for every connection instead of at load"},
-	{"client", IN_BOTH, "yes | no", "no", parse_bool, SVC(client), NULL, false,
-	 "yes: plaintext in, TLS out; no: TLS in, plaintext out"},
-	{"cert", IN_BOTH, "PEM_FILE", "none", parse_string, SVC(cert), NULL, false,
-	 "certificate chain (and the key unless key is given); required in server mode"},
-	{"key", IN_BOTH, "PEM_FILE", "cert", parse_string, SVC(key), NULL, false,
-	 "private key"},
-	{"CAfile", IN_BOTH, "FILE", "none", parse_string, SVC(ca_file), NULL, false,
-	 "trusted CA certificates for verifyChain and verifyPeer"},
-	{"CApath", IN_BOTH, "DIRECTORY", "none", parse_string, SVC(ca_path), NULL, false,
-	 "directory of hashed trusted CA certificates"},
-	{"verify", IN_BOTH, "0..4", "none", parse_verify, 0, NULL, false,
-	 "legacy: 0 request a certificate, 1 verify it if present, 2 verify the chain, "
-	 "3 the chain and the peer, 4 only the peer"},
-	{"verifyChain", IN_BOTH, "yes | no", "no", parse_verify_flag, SVC(verify_chain), NULL,
-	 false, "require and verify the peer's certificate chain"},
-	{"verifyPeer", IN_BOTH, "yes | no", "no", parse_verify_flag, SVC(verify_peer), NULL,
-	 false, "require the peer's certificate to be in CAfile or CApath"},
-	{"requireCert", IN_BOTH, "yes | no", "no", parse_verify_flag, SVC(require_cert), NULL,
-	 false, "require a peer certificate"},
-	{"checkHost", IN_BOTH, "HOST", "none", parse_check_host, 0, NULL, false,
-	 "accept only a peer certificate for this host name (repeatable; needs verifyChain or "
-	 "verifyPeer)"},
-	{"checkIP", IN_BOTH, "IP", "none", parse_check_ip, 0, NULL, false,
-	 "accept only a peer certificate for this IP address (repeatable; needs verifyChain or "
-	 "verifyPeer)"},
-	{"ciphers", IN_BOTH, "CIPHER_LIST", "OpenSSL's", parse_string, SVC(ciphers), NULL, false,
-	 "TLS 1.2 and older cipher list"},
-	{"ciphersuites", IN_BOTH, "SUITES", "OpenSSL's", parse_string, SVC(ciphersuites), NULL,
-	 false, "TLS 1.3 cipher suites, colon separated"},
-	{"curves", IN_BOTH, "LIST", "OpenSSL's", parse_string, SVC(curves), NULL, false,
-	 "key exchange groups, colon separated"},
-	{"sslVersion", IN_BOTH, "all | TLSv1 | TLSv1.1 | TLSv1.2 | TLSv1.3", "TLSv1.3",
-	 parse_ssl_version, 0, NULL, false,
-	 "sets both sslVersionMin and sslVersionMax; all removes both bounds"},
-	{"sslVersionMin", IN_BOTH, "all | TLSv1 | TLSv1.1 | TLSv1.2 | TLSv1.3", "TLSv1.3",
-	 parse_version_bound, SVC(version_min), NULL, false,
-	 "lowest TLS version; ktlsrelay speaks only TLS 1.3 unless the file allows older ones "
-	 "(e.g. sslVersionMin = TLSv1.2 or sslVersion = all); SSLv2 and SSLv3 are refused"},
-	{"sslVersionMax", IN_BOTH, "all | TLSv1 | TLSv1.1 | TLSv1.2 | TLSv1.3", "TLSv1.3",
-	 parse_version_bound, SVC(version_max), NULL, false, "highest TLS version"},
-	{"options", IN_BOTH, "[-]NAME", "none", parse_ssl_options, 0, NULL, false,
-	 "OpenSSL option without SSL_OP_ (NO_TICKET, ENABLE_KTLS, ...); -NAME clears it; "
-	 "repeatable"},
-	{"sni", IN_BOTH, "SERVER_NAME", "connect host", parse_sni, 0, NULL, true,
-	 "client mode: the server name to send; empty sends none. Server-side virtual services "
-	 "(sni = service:pattern) are not supported"},
-	{"socket", IN_BOTH, "a|l|r:OPTION=VALUE", "none", parse_socket, 0, NULL, false,
-	 "socket option on the accept, local or remote socket (repeatable): TCP_NODELAY, "
-	 "SO_KEEPALIVE, SO_SNDBUF, SO_RCVBUF, SO_REUSEADDR, TCP_KEEPIDLE, TCP_KEEPINTVL, "
-	 "TCP_KEEPCNT, IP_TOS, ..."},
-	{"TIMEOUTbusy", IN_BOTH, "SECONDS", "300", parse_seconds, SVC(timeouts.busy), NULL, false,
-	 "time to wait for expected data"},
-	{"TIMEOUTclose", IN_BOTH, "SECONDS", "60", parse_seconds, SVC(timeouts.close), NULL, false,
-	 "time to wait for close_notify"},
-	{"TIMEOUTconnect", IN_BOTH, "SECONDS", "10", parse_seconds, SVC(timeouts.connect), NULL,
-	 false, "time to wait for the connect to the remote address"},
-	{"TIMEOUTidle", IN_BOTH, "SECONDS", "43200", parse_seconds, SVC(timeouts.idle), NULL, false,
-	 "time to keep an idle connection"},
-	{"sessionCacheSize", IN_BOTH, "NUMBER", "1000", parse_count, SVC(session_cache_size), NULL,
-	 false, "TLS session cache entries; 0 is unlimited"},
-	{"sessionCacheTimeout", IN_BOTH, "SECONDS", "300", parse_count,
-	 SVC(session_cache_timeout), NULL, false, "how long a cached TLS session stays valid"},
-	{"sessionResume", IN_BOTH, "yes | no", "yes", parse_bool, SVC(session_resume), NULL, false,
-	 "allow TLS session resumption"},
-	{"ktls", IN_BOTH, "auto | on | off", "auto", parse_keyword, SVC(ktls), ktls_words, false,
-	 "ktlsrelay: auto moves data with kernel TLS when the kernel can, else in user space; on "
-	 "refuses connections the kernel cannot offload; off always uses user space"},
-	{NULL, 0, NULL, NULL, NULL, 0, NULL, false, NULL},
+    /* services */
+    {"accept", IN_SERVICE, "[HOST:]PORT", "-", parse_accept, 0, NULL, false,
+     "listen here; a bare port listens on all IPv6 and IPv4 addresses; IPv6 as [::1]:443 or "
+     "::1:443"},
+    {"connect", IN_BOTH, "[HOST:]PORT", "-", parse_connect, 0, NULL, false,
+     "forward to this address (repeatable); a bare port means localhost; names are resolved "
+     "at load unless delay = yes"},
+    {"failover", IN_BOTH, "rr | prio", "rr", parse_keyword, SVC(failover), failover_words, false,
+     "with several connect addresses: round robin, or always in the order given"},
+    {"delay", IN_BOTH, "yes | no", "no", parse_bool, SVC(delay), NULL, false,
+     "resolve connect names for every connection instead of at load"},
+    {"client", IN_BOTH, "yes | no", "no", parse_bool, SVC(client), NULL, false,
+     "yes: plaintext in, TLS out; no: TLS in, plaintext out"},
+    {"cert", IN_BOTH, "PEM_FILE", "none", parse_string, SVC(cert), NULL, false,
+     "certificate chain (and the key unless key is given); required in server mode"},
+    {"key", IN_BOTH, "PEM_FILE", "cert", parse_string, SVC(key), NULL, false, "private key"},
+    {"CAfile", IN_BOTH, "FILE", "none", parse_string, SVC(ca_file), NULL, false,
+     "trusted CA certificates for verifyChain and verifyPeer"},
+    {"CApath", IN_BOTH, "DIRECTORY", "none", parse_string, SVC(ca_path), NULL, false,
+     "directory of hashed trusted CA certificates"},
+    {"verify", IN_BOTH, "0..4", "none", parse_verify, 0, NULL, false,
+     "legacy: 0 request a certificate, 1 verify it if present, 2 verify the chain, "
+     "3 the chain and the peer, 4 only the peer"},
+    {"verifyChain", IN_BOTH, "yes | no", "no", parse_verify_flag, SVC(verify_chain), NULL, false,
+     "require and verify the peer's certificate chain"},
+    {"verifyPeer", IN_BOTH, "yes | no", "no", parse_verify_flag, SVC(verify_peer), NULL, false,
+     "require the peer's certificate to be in CAfile or CApath"},
+    {"requireCert", IN_BOTH, "yes | no", "no", parse_verify_flag, SVC(require_cert), NULL, false,
+     "require a peer certificate"},
+    {"checkHost", IN_BOTH, "HOST", "none", parse_check_host, 0, NULL, false,
+     "accept only a peer certificate for this host name (repeatable; needs verifyChain or "
+     "verifyPeer)"},
+    {"checkIP", IN_BOTH, "IP", "none", parse_check_ip, 0, NULL, false,
+     "accept only a peer certificate for this IP address (repeatable; needs verifyChain or "
+     "verifyPeer)"},
+    {"ciphers", IN_BOTH, "CIPHER_LIST", "OpenSSL's", parse_string, SVC(ciphers), NULL, false,
+     "TLS 1.2 and older cipher list"},
+    {"ciphersuites", IN_BOTH, "SUITES", "OpenSSL's", parse_string, SVC(ciphersuites), NULL, false,
+     "TLS 1.3 cipher suites, colon separated"},
+    {"curves", IN_BOTH, "LIST", "OpenSSL's", parse_string, SVC(curves), NULL, false,
+     "key exchange groups, colon separated"},
+    {"sslVersion", IN_BOTH, "all | TLSv1 | TLSv1.1 | TLSv1.2 | TLSv1.3", "TLSv1.3",
+     parse_ssl_version, 0, NULL, false,
+     "sets both sslVersionMin and sslVersionMax; all removes both bounds"},
+    {"sslVersionMin", IN_BOTH, "all | TLSv1 | TLSv1.1 | TLSv1.2 | TLSv1.3", "TLSv1.3",
+     parse_version_bound, SVC(version_min), NULL, false,
+     "lowest TLS version; ktlsrelay speaks only TLS 1.3 unless the file allows older ones "
+     "(e.g. sslVersionMin = TLSv1.2 or sslVersion = all); SSLv2 and SSLv3 are refused"},
+    {"sslVersionMax", IN_BOTH, "all | TLSv1 | TLSv1.1 | TLSv1.2 | TLSv1.3", "TLSv1.3",
+     parse_version_bound, SVC(version_max), NULL, false, "highest TLS version"},
+    {"options", IN_BOTH, "[-]NAME", "none", parse_ssl_options, 0, NULL, false,
+     "OpenSSL option without SSL_OP_ (NO_TICKET, ENABLE_KTLS, ...); -NAME clears it; "
+     "repeatable"},
+    {"sni", IN_BOTH, "SERVER_NAME", "connect host", parse_sni, 0, NULL, true,
+     "client mode: the server name to send; empty sends none. Server-side virtual services "
+     "(sni = service:pattern) are not supported"},
+    {"socket", IN_BOTH, "a|l|r:OPTION=VALUE", "none", parse_socket, 0, NULL, false,
+     "socket option on the accept, local or remote socket (repeatable): TCP_NODELAY, "
+     "SO_KEEPALIVE, SO_SNDBUF, SO_RCVBUF, SO_REUSEADDR, TCP_KEEPIDLE, TCP_KEEPINTVL, "
+     "TCP_KEEPCNT, IP_TOS, ..."},
+    {"TIMEOUTbusy", IN_BOTH, "SECONDS", "300", parse_seconds, SVC(timeouts.busy), NULL, false,
+     "time to wait for expected data"},
+    {"TIMEOUTclose", IN_BOTH, "SECONDS", "60", parse_seconds, SVC(timeouts.close), NULL, false,
+     "time to wait for close_notify"},
+    {"TIMEOUTconnect", IN_BOTH, "SECONDS", "10", parse_seconds, SVC(timeouts.connect), NULL, false,
+     "time to wait for the connect to the remote address"},
+    {"TIMEOUTidle", IN_BOTH, "SECONDS", "43200", parse_seconds, SVC(timeouts.idle), NULL, false,
+     "time to keep an idle connection"},
+    {"sessionCacheSize", IN_BOTH, "NUMBER", "1000", parse_count, SVC(session_cache_size), NULL,
+     false, "TLS session cache entries; 0 is unlimited"},
+    {"sessionCacheTimeout", IN_BOTH, "SECONDS", "300", parse_count, SVC(session_cache_timeout),
+     NULL, false, "how long a cached TLS session stays valid"},
+    {"sessionResume", IN_BOTH, "yes | no", "yes", parse_bool, SVC(session_resume), NULL, false,
+     "allow TLS session resumption"},
+    {"ktls", IN_BOTH, "auto | on | off", "auto", parse_keyword, SVC(ktls), ktls_words, false,
+     "ktlsrelay: auto moves data with kernel TLS when the kernel can, else in user space; on "
+     "refuses connections the kernel cannot offload; off always uses user space"},
+    {NULL, 0, NULL, NULL, NULL, 0, NULL, false, NULL},
 };
 
 /* stunnel 5.68's options that ktlsrelay does not implement. */
 static const char *const conf_refused[] = {
-	"CAengine",
-	"checkEmail",
-	"compression",
-	"config",
-	"CRLfile",
-	"CRLpath",
-	"EGD",
-	"engine",
-	"engineCtrl",
-	"engineDefault",
-	"engineId",
-	"engineNum",
-	"exec",
-	"execArgs",
-	"fips",
-	"iconActive",
-	"iconError",
-	"iconIdle",
-	"ident",
-	"include",
-	"libwrap",
-	"local",
-	"log",
-	"logId",
-	"OCSP",
-	"OCSPaia",
-	"OCSPflag",
-	"OCSPnonce",
-	"OCSPrequire",
-	"protocol",
-	"protocolAuthentication",
-	"protocolDomain",
-	"protocolHeader",
-	"protocolHost",
-	"protocolPassword",
-	"protocolUsername",
-	"PSKidentity",
-	"PSKsecrets",
-	"pty",
-	"redirect",
-	"renegotiation",
-	"reset",
-	"retry",
-	"RNDbytes",
-	"RNDfile",
-	"RNDoverwrite",
-	"securityLevel",
-	"service",
-	"sessiond",
-	"stack",
-	"taskbar",
-	"ticketKeySecret",
-	"ticketMacSecret",
-	"TIMEOUTocsp",
-	"transparent",
-	NULL,
+    "CAengine",
+    "checkEmail",
+    "compression",
+    "config",
+    "CRLfile",
+    "CRLpath",
+    "EGD",
+    "engine",
+    "engineCtrl",
+    "engineDefault",
+    "engineId",
+    "engineNum",
+    "exec",
+    "execArgs",
+    "fips",
+    "iconActive",
+    "iconError",
+    "iconIdle",
+    "ident",
+    "include",
+    "libwrap",
+    "local",
+    "log",
+    "logId",
+    "OCSP",
+    "OCSPaia",
+    "OCSPflag",
+    "OCSPnonce",
+    "OCSPrequire",
+    "protocol",
+    "protocolAuthentication",
+    "protocolDomain",
+    "protocolHeader",
+    "protocolHost",
+    "protocolPassword",
+    "protocolUsername",
+    "PSKidentity",
+    "PSKsecrets",
+    "pty",
+    "redirect",
+    "renegotiation",
+    "reset",
+    "retry",
+    "RNDbytes",
+    "RNDfile",
+    "RNDoverwrite",
+    "securityLevel",
+    "service",
+    "sessiond",
+    "stack",
+    "taskbar",
+    "ticketKeySecret",
+    "ticketMacSecret",
+    "TIMEOUTocsp",
+    "transparent",
+    NULL,
 };
 
 /* ---- services -------------------------------------------------------------------------- */
@@ -1173,8 +1175,8 @@ static void service_defaults(struct conf_service *s)
 	/* TLS 1.3 only unless the file says otherwise: the product exists to prove TLS 1.3. */
 	s->version_min = TLS1_3_VERSION;
 	s->version_max = TLS1_3_VERSION;
-	s->timeouts = (struct conf_timeouts){.busy = 300, .close = 60, .connect = 10,
-					     .idle = 43200};
+	s->timeouts =
+	    (struct conf_timeouts){.busy = 300, .close = 60, .connect = 10, .idle = 43200};
 	s->session_cache_size = 1000;
 	s->session_cache_timeout = 300;
 	s->session_resume = true;
@@ -1199,8 +1201,7 @@ static int copy_list(struct parse *p, char ***dst, char **src)
 
 /* A new service starts as a deep copy of the global defaults (stunnel's CMD_SET_COPY). s is
  * zeroed and already counted in conf, so conf_free frees whatever was copied before a failure. */
-static int service_start(struct parse *p, struct conf_service *s, struct meta *m,
-			 const char *name)
+static int service_start(struct parse *p, struct conf_service *s, struct meta *m, const char *name)
 {
 	const struct conf_service *d = &p->defaults;
 	int ret;
@@ -1304,8 +1305,9 @@ static int option_line(struct parse *p, char *line)
 	if (!opt) {
 		for (const char *const *r = conf_refused; *r; r++)
 			if (!strcasecmp(*r, name))
-				return fail(p, "'%s' is a stunnel option that ktlsrelay does not "
-					       "support",
+				return fail(p,
+					    "'%s' is a stunnel option that ktlsrelay does not "
+					    "support",
 					    *r);
 		return fail(p, "unknown option '%s'", name);
 	}
@@ -1429,11 +1431,12 @@ static int conf_check(struct parse *p)
 	for (size_t i = 0; !ret && i < c->n_services; i++)
 		for (size_t j = 0; !ret && j < i; j++)
 			if (accepts_clash(&c->services[i].accept, &c->services[j].accept))
-				ret = fail_at(p, p->metas[i].accept_line,
-					      "[%s] accept %s clashes with [%s] accept %s (line %d)",
-					      c->services[i].name, c->services[i].accept.text,
-					      c->services[j].name, c->services[j].accept.text,
-					      p->metas[j].accept_line);
+				ret =
+				    fail_at(p, p->metas[i].accept_line,
+					    "[%s] accept %s clashes with [%s] accept %s (line %d)",
+					    c->services[i].name, c->services[i].accept.text,
+					    c->services[j].name, c->services[j].accept.text,
+					    p->metas[j].accept_line);
 	return ret;
 }
 
@@ -1551,8 +1554,7 @@ void conf_print_options(enum conf_help_format format, void *file)
 	      f);
 	for (const struct conf_opt *o = conf_options; o->name; o++) {
 		fprintf(f, "  %s = %s\n", o->name, o->syntax);
-		fprintf(f, "      %s [%s; default: %s]\n", o->help, where_text(o->where),
-			o->deflt);
+		fprintf(f, "      %s [%s; default: %s]\n", o->help, where_text(o->where), o->deflt);
 	}
 	fputs("Refused stunnel options:", f);
 	for (const char *const *r = conf_refused; *r; r++)

@@ -84,8 +84,8 @@ static void expect_error(const char *text, const char *what)
 	assert_string_equal(err, expected);
 }
 
-__attribute__((format(printf, 2, 3))) static void expect_errorf(const char *text,
-								 const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void expect_errorf(const char *text, const char *fmt,
+								...)
 {
 	char what[512];
 	va_list ap;
@@ -107,8 +107,8 @@ static const char *data_file(const char *name)
 		/* run by hand: the data sits next to this source file */
 		const char *slash = strrchr(__FILE__, '/');
 
-		snprintf(buf, sizeof(buf), "%.*s/data/conf/%s",
-			 slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".", name);
+		snprintf(buf, sizeof(buf), "%.*s/data/conf/%s", slash ? (int)(slash - __FILE__) : 1,
+			 slash ? __FILE__ : ".", name);
 	}
 	return buf;
 }
@@ -283,10 +283,10 @@ static void foreground_values(void **state)
 		const char *text;
 		enum conf_foreground value;
 	} cases[] = {
-		{"foreground = yes\n" SVC, CONF_FOREGROUND_YES},
-		{"foreground = quiet\n" SVC, CONF_FOREGROUND_QUIET},
-		{"foreground = no\n" SVC, CONF_FOREGROUND_NO},
-		{"foreground = YES\n" SVC, CONF_FOREGROUND_YES},
+	    {"foreground = yes\n" SVC, CONF_FOREGROUND_YES},
+	    {"foreground = quiet\n" SVC, CONF_FOREGROUND_QUIET},
+	    {"foreground = no\n" SVC, CONF_FOREGROUND_NO},
+	    {"foreground = YES\n" SVC, CONF_FOREGROUND_YES},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -560,9 +560,9 @@ static void verify_levels_as_stunnel(void **state)
 		const char *level;
 		bool request, require, chain, peer;
 	} cases[] = {
-		{"0", true, false, false, false}, {"1", true, false, true, false},
-		{"2", true, true, true, false},   {"3", true, true, true, true},
-		{"4", true, true, false, true},
+	    {"0", true, false, false, false}, {"1", true, false, true, false},
+	    {"2", true, true, true, false},   {"3", true, true, true, true},
+	    {"4", true, true, false, true},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -609,8 +609,9 @@ static void require_cert(void **state)
 
 static void check_host_and_ip_repeatable(void **state)
 {
-	struct conf *c = load_svc("CAfile = /ca.pem\nverifyChain = yes\ncheckHost = a.example\n"
-				  "checkHost = b.example\ncheckIP = 192.0.2.1\ncheckIP = 2001:db8::1\n");
+	struct conf *c =
+	    load_svc("CAfile = /ca.pem\nverifyChain = yes\ncheckHost = a.example\n"
+		     "checkHost = b.example\ncheckIP = 192.0.2.1\ncheckIP = 2001:db8::1\n");
 	const struct conf_service *s = &c->services[0];
 
 	assert_string_equal(s->check_host[0], "a.example");
@@ -675,9 +676,10 @@ static void ssl_version_min_and_max(void **state)
 
 static void options_set_and_clear(void **state)
 {
-	struct conf *c = load_svc("options = NO_TICKET\noptions = enable_ktls\n"
-				  "options = -NO_RENEGOTIATION\noptions = CIPHER_SERVER_PREFERENCE\n"
-				  "options = -CIPHER_SERVER_PREFERENCE\noptions = SINGLE_DH_USE\n");
+	struct conf *c =
+	    load_svc("options = NO_TICKET\noptions = enable_ktls\n"
+		     "options = -NO_RENEGOTIATION\noptions = CIPHER_SERVER_PREFERENCE\n"
+		     "options = -CIPHER_SERVER_PREFERENCE\noptions = SINGLE_DH_USE\n");
 	const struct conf_service *s = &c->services[0];
 
 	assert_int_equal(s->options_set, SSL_OP_NO_TICKET | SSL_OP_ENABLE_KTLS);
@@ -714,14 +716,14 @@ static void socket_options_each_role(void **state)
 		int level, name, value;
 		const char *text;
 	} want[] = {
-		{CONF_SOCK_ACCEPT, SOL_SOCKET, SO_REUSEADDR, 0, "SO_REUSEADDR=no"},
-		{CONF_SOCK_LOCAL, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE=yes"},
-		{CONF_SOCK_REMOTE, SOL_SOCKET, SO_SNDBUF, 65536, "SO_SNDBUF=65536"},
-		{CONF_SOCK_REMOTE, IPPROTO_TCP, TCP_KEEPIDLE, 60, "TCP_KEEPIDLE=60"},
-		{CONF_SOCK_LOCAL, IPPROTO_TCP, TCP_KEEPINTVL, 10, "tcp_keepintvl=10"},
-		{CONF_SOCK_REMOTE, IPPROTO_TCP, TCP_KEEPCNT, 3, "TCP_KEEPCNT=3"},
-		{CONF_SOCK_ACCEPT, SOL_SOCKET, SO_RCVBUF, 131072, "SO_RCVBUF=131072"},
-		{CONF_SOCK_REMOTE, IPPROTO_IP, IP_TOS, 16, "IP_TOS=16"},
+	    {CONF_SOCK_ACCEPT, SOL_SOCKET, SO_REUSEADDR, 0, "SO_REUSEADDR=no"},
+	    {CONF_SOCK_LOCAL, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE=yes"},
+	    {CONF_SOCK_REMOTE, SOL_SOCKET, SO_SNDBUF, 65536, "SO_SNDBUF=65536"},
+	    {CONF_SOCK_REMOTE, IPPROTO_TCP, TCP_KEEPIDLE, 60, "TCP_KEEPIDLE=60"},
+	    {CONF_SOCK_LOCAL, IPPROTO_TCP, TCP_KEEPINTVL, 10, "tcp_keepintvl=10"},
+	    {CONF_SOCK_REMOTE, IPPROTO_TCP, TCP_KEEPCNT, 3, "TCP_KEEPCNT=3"},
+	    {CONF_SOCK_ACCEPT, SOL_SOCKET, SO_RCVBUF, 131072, "SO_RCVBUF=131072"},
+	    {CONF_SOCK_REMOTE, IPPROTO_IP, IP_TOS, 16, "IP_TOS=16"},
 	};
 
 	assert_int_equal(s->n_sockopts, sizeof(want) / sizeof(want[0]));
@@ -906,7 +908,7 @@ static void error_unknown_option(void **state)
 static void error_port_not_a_number(void **state)
 {
 	expect_error("\n\n[s]\naccept = abc\n", ":4: 'accept': port 'abc' is not a number or a "
-						 "known service name");
+						"known service name");
 	expect_error("[s]\naccept = 1.2.3.4:\n", ":2: 'accept': port '' is not a number or a "
 						 "known service name");
 	expect_error("[s]\naccept = 1\nconnect = host:x1\n",
@@ -948,13 +950,14 @@ static void error_empty_section_name(void **state)
 static void error_refused_stunnel_options(void **state)
 {
 	static const char *const names[] = {
-		"exec",       "execArgs", "pty",      "protocol", "protocolHost",  "engine",
-		"engineId",   "fips",     "compression", "EGD",   "RNDfile",       "service",
-		"include",    "OCSP",     "OCSPaia",  "CRLfile",  "PSKsecrets",    "renegotiation",
-		"reset",      "retry",    "local",    "transparent", "redirect",   "libwrap",
-		"ident",      "logId",    "stack",    "checkEmail", "config",      "securityLevel",
-		"log",        "iconIdle", "taskbar",  "sessiond", "ticketKeySecret", "CAengine",
-		"TIMEOUTocsp", "OCSPrequire", "engineNum", "protocolHeader",
+	    "exec",	"execArgs",    "pty",		"protocol",    "protocolHost",
+	    "engine",	"engineId",    "fips",		"compression", "EGD",
+	    "RNDfile",	"service",     "include",	"OCSP",	       "OCSPaia",
+	    "CRLfile",	"PSKsecrets",  "renegotiation", "reset",       "retry",
+	    "local",	"transparent", "redirect",	"libwrap",     "ident",
+	    "logId",	"stack",       "checkEmail",	"config",      "securityLevel",
+	    "log",	"iconIdle",    "taskbar",	"sessiond",    "ticketKeySecret",
+	    "CAengine", "TIMEOUTocsp", "OCSPrequire",	"engineNum",   "protocolHeader",
 	};
 
 	expect_error("\nexec = /bin/sh\n",
@@ -1016,7 +1019,8 @@ static void error_no_service(void **state)
 
 static void error_server_needs_cert(void **state)
 {
-	expect_error("\n\n[srv]\naccept = 9\nconnect = 8\n", ":3: [srv] in server mode needs 'cert'");
+	expect_error("\n\n[srv]\naccept = 9\nconnect = 8\n",
+		     ":3: [srv] in server mode needs 'cert'");
 }
 
 static void error_check_host_needs_verification(void **state)
@@ -1172,15 +1176,47 @@ static void error_bad_numbers(void **state)
 
 /* Every supported option; a new one needs a line here (and a test above). */
 static const char *const supported[] = {
-	"foreground",    "pid",          "chroot",        "setuid",        "setgid",
-	"output",        "debug",        "syslog",        "workers",       "accept",
-	"connect",       "failover",     "delay",         "client",        "cert",
-	"key",           "CAfile",       "CApath",        "verify",        "verifyChain",
-	"verifyPeer",    "requireCert",  "checkHost",     "checkIP",       "ciphers",
-	"ciphersuites",  "curves",       "sslVersion",    "sslVersionMin", "sslVersionMax",
-	"options",       "sni",          "socket",        "TIMEOUTbusy",   "TIMEOUTclose",
-	"TIMEOUTconnect", "TIMEOUTidle", "sessionCacheSize", "sessionCacheTimeout",
-	"sessionResume", "ktls",
+    "foreground",
+    "pid",
+    "chroot",
+    "setuid",
+    "setgid",
+    "output",
+    "debug",
+    "syslog",
+    "workers",
+    "accept",
+    "connect",
+    "failover",
+    "delay",
+    "client",
+    "cert",
+    "key",
+    "CAfile",
+    "CApath",
+    "verify",
+    "verifyChain",
+    "verifyPeer",
+    "requireCert",
+    "checkHost",
+    "checkIP",
+    "ciphers",
+    "ciphersuites",
+    "curves",
+    "sslVersion",
+    "sslVersionMin",
+    "sslVersionMax",
+    "options",
+    "sni",
+    "socket",
+    "TIMEOUTbusy",
+    "TIMEOUTclose",
+    "TIMEOUTconnect",
+    "TIMEOUTidle",
+    "sessionCacheSize",
+    "sessionCacheTimeout",
+    "sessionResume",
+    "ktls",
 };
 
 static char *print_options(enum conf_help_format format)
@@ -1240,97 +1276,97 @@ static void help_text_lists_every_option(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(seed_client_parses),
-		cmocka_unit_test(seed_server_parses),
-		cmocka_unit_test(defaults_when_not_given),
-		cmocka_unit_test(foreground_values),
-		cmocka_unit_test(foreground_flag_forces_yes),
-		cmocka_unit_test(pid_chroot_output),
-		cmocka_unit_test(pid_empty_means_none),
-		cmocka_unit_test(debug_number),
-		cmocka_unit_test(debug_level_name),
-		cmocka_unit_test(debug_facility_and_level),
-		cmocka_unit_test(syslog_no),
-		cmocka_unit_test(workers_count),
-		cmocka_unit_test(setuid_name_and_number),
-		cmocka_unit_test(setgid_group_name),
-		cmocka_unit_test(setgid_user_name_means_primary_group),
-		cmocka_unit_test(accept_ipv4_host_port),
-		cmocka_unit_test(accept_bare_port_listens_on_ipv6_any),
-		cmocka_unit_test(accept_ipv6_bracketed),
-		cmocka_unit_test(accept_ipv6_last_colon_splits),
-		cmocka_unit_test(accept_service_name_port),
-		cmocka_unit_test(accept_host_name_is_resolved),
-		cmocka_unit_test(connect_bare_port_means_localhost),
-		cmocka_unit_test(connect_repeatable_in_order),
-		cmocka_unit_test(delay_leaves_connect_unresolved),
-		cmocka_unit_test(failover_prio),
-		cmocka_unit_test(client_no_is_server_mode),
-		cmocka_unit_test(key_defaults_to_cert),
-		cmocka_unit_test(key_given),
-		cmocka_unit_test(cafile_and_capath),
-		cmocka_unit_test(verify_levels_as_stunnel),
-		cmocka_unit_test(verify_chain_requires_a_certificate),
-		cmocka_unit_test(verify_peer_requires_a_certificate),
-		cmocka_unit_test(require_cert),
-		cmocka_unit_test(check_host_and_ip_repeatable),
-		cmocka_unit_test(cipher_strings),
-		cmocka_unit_test(ssl_version_sets_both_bounds),
-		cmocka_unit_test(ssl_version_all_removes_bounds),
-		cmocka_unit_test(ssl_version_min_allows_tls12),
-		cmocka_unit_test(ssl_version_min_and_max),
-		cmocka_unit_test(options_set_and_clear),
-		cmocka_unit_test(sni_client_name),
-		cmocka_unit_test(sni_empty_sends_none),
-		cmocka_unit_test(socket_options_each_role),
-		cmocka_unit_test(timeouts),
-		cmocka_unit_test(session_cache_and_resume),
-		cmocka_unit_test(ktls_on_and_off),
-		cmocka_unit_test(global_service_options_are_defaults),
-		cmocka_unit_test(service_overrides_global),
-		cmocka_unit_test(socket_global_first_then_service),
-		cmocka_unit_test(check_host_global_then_service),
-		cmocka_unit_test(connect_in_service_replaces_global),
-		cmocka_unit_test(option_names_are_case_insensitive),
-		cmocka_unit_test(comments_blank_lines_and_spacing),
-		cmocka_unit_test(crlf_and_byte_order_mark),
-		cmocka_unit_test(several_services_keep_their_lines),
-		cmocka_unit_test(error_unknown_option),
-		cmocka_unit_test(error_port_not_a_number),
-		cmocka_unit_test(error_port_out_of_range),
-		cmocka_unit_test(error_not_yes_or_no),
-		cmocka_unit_test(error_bad_keyword),
-		cmocka_unit_test(error_section_not_closed),
-		cmocka_unit_test(error_empty_section_name),
-		cmocka_unit_test(error_refused_stunnel_options),
-		cmocka_unit_test(error_accept_outside_service),
-		cmocka_unit_test(error_global_option_in_service),
-		cmocka_unit_test(error_duplicate_service),
-		cmocka_unit_test(error_file_unreadable),
-		cmocka_unit_test(error_service_needs_accept),
-		cmocka_unit_test(error_service_needs_connect),
-		cmocka_unit_test(error_no_service),
-		cmocka_unit_test(error_server_needs_cert),
-		cmocka_unit_test(error_check_host_needs_verification),
-		cmocka_unit_test(error_verification_needs_ca),
-		cmocka_unit_test(error_connect_unresolvable),
-		cmocka_unit_test(error_accept_unresolvable),
-		cmocka_unit_test(error_missing_equals),
-		cmocka_unit_test(error_empty_value),
-		cmocka_unit_test(error_accept_twice),
-		cmocka_unit_test(error_same_accept_in_two_services),
-		cmocka_unit_test(error_wildcard_accept_clashes),
-		cmocka_unit_test(different_ports_do_not_clash),
-		cmocka_unit_test(error_unknown_user_and_group),
-		cmocka_unit_test(error_check_ip_not_an_address),
-		cmocka_unit_test(error_ssl_versions),
-		cmocka_unit_test(error_version_max_below_min),
-		cmocka_unit_test(error_unknown_ssl_option),
-		cmocka_unit_test(error_socket_options),
-		cmocka_unit_test(error_sni_in_server_mode),
-		cmocka_unit_test(error_bad_numbers),
-		cmocka_unit_test(help_markdown_has_one_row_per_option),
-		cmocka_unit_test(help_text_lists_every_option),
+	    cmocka_unit_test(seed_client_parses),
+	    cmocka_unit_test(seed_server_parses),
+	    cmocka_unit_test(defaults_when_not_given),
+	    cmocka_unit_test(foreground_values),
+	    cmocka_unit_test(foreground_flag_forces_yes),
+	    cmocka_unit_test(pid_chroot_output),
+	    cmocka_unit_test(pid_empty_means_none),
+	    cmocka_unit_test(debug_number),
+	    cmocka_unit_test(debug_level_name),
+	    cmocka_unit_test(debug_facility_and_level),
+	    cmocka_unit_test(syslog_no),
+	    cmocka_unit_test(workers_count),
+	    cmocka_unit_test(setuid_name_and_number),
+	    cmocka_unit_test(setgid_group_name),
+	    cmocka_unit_test(setgid_user_name_means_primary_group),
+	    cmocka_unit_test(accept_ipv4_host_port),
+	    cmocka_unit_test(accept_bare_port_listens_on_ipv6_any),
+	    cmocka_unit_test(accept_ipv6_bracketed),
+	    cmocka_unit_test(accept_ipv6_last_colon_splits),
+	    cmocka_unit_test(accept_service_name_port),
+	    cmocka_unit_test(accept_host_name_is_resolved),
+	    cmocka_unit_test(connect_bare_port_means_localhost),
+	    cmocka_unit_test(connect_repeatable_in_order),
+	    cmocka_unit_test(delay_leaves_connect_unresolved),
+	    cmocka_unit_test(failover_prio),
+	    cmocka_unit_test(client_no_is_server_mode),
+	    cmocka_unit_test(key_defaults_to_cert),
+	    cmocka_unit_test(key_given),
+	    cmocka_unit_test(cafile_and_capath),
+	    cmocka_unit_test(verify_levels_as_stunnel),
+	    cmocka_unit_test(verify_chain_requires_a_certificate),
+	    cmocka_unit_test(verify_peer_requires_a_certificate),
+	    cmocka_unit_test(require_cert),
+	    cmocka_unit_test(check_host_and_ip_repeatable),
+	    cmocka_unit_test(cipher_strings),
+	    cmocka_unit_test(ssl_version_sets_both_bounds),
+	    cmocka_unit_test(ssl_version_all_removes_bounds),
+	    cmocka_unit_test(ssl_version_min_allows_tls12),
+	    cmocka_unit_test(ssl_version_min_and_max),
+	    cmocka_unit_test(options_set_and_clear),
+	    cmocka_unit_test(sni_client_name),
+	    cmocka_unit_test(sni_empty_sends_none),
+	    cmocka_unit_test(socket_options_each_role),
+	    cmocka_unit_test(timeouts),
+	    cmocka_unit_test(session_cache_and_resume),
+	    cmocka_unit_test(ktls_on_and_off),
+	    cmocka_unit_test(global_service_options_are_defaults),
+	    cmocka_unit_test(service_overrides_global),
+	    cmocka_unit_test(socket_global_first_then_service),
+	    cmocka_unit_test(check_host_global_then_service),
+	    cmocka_unit_test(connect_in_service_replaces_global),
+	    cmocka_unit_test(option_names_are_case_insensitive),
+	    cmocka_unit_test(comments_blank_lines_and_spacing),
+	    cmocka_unit_test(crlf_and_byte_order_mark),
+	    cmocka_unit_test(several_services_keep_their_lines),
+	    cmocka_unit_test(error_unknown_option),
+	    cmocka_unit_test(error_port_not_a_number),
+	    cmocka_unit_test(error_port_out_of_range),
+	    cmocka_unit_test(error_not_yes_or_no),
+	    cmocka_unit_test(error_bad_keyword),
+	    cmocka_unit_test(error_section_not_closed),
+	    cmocka_unit_test(error_empty_section_name),
+	    cmocka_unit_test(error_refused_stunnel_options),
+	    cmocka_unit_test(error_accept_outside_service),
+	    cmocka_unit_test(error_global_option_in_service),
+	    cmocka_unit_test(error_duplicate_service),
+	    cmocka_unit_test(error_file_unreadable),
+	    cmocka_unit_test(error_service_needs_accept),
+	    cmocka_unit_test(error_service_needs_connect),
+	    cmocka_unit_test(error_no_service),
+	    cmocka_unit_test(error_server_needs_cert),
+	    cmocka_unit_test(error_check_host_needs_verification),
+	    cmocka_unit_test(error_verification_needs_ca),
+	    cmocka_unit_test(error_connect_unresolvable),
+	    cmocka_unit_test(error_accept_unresolvable),
+	    cmocka_unit_test(error_missing_equals),
+	    cmocka_unit_test(error_empty_value),
+	    cmocka_unit_test(error_accept_twice),
+	    cmocka_unit_test(error_same_accept_in_two_services),
+	    cmocka_unit_test(error_wildcard_accept_clashes),
+	    cmocka_unit_test(different_ports_do_not_clash),
+	    cmocka_unit_test(error_unknown_user_and_group),
+	    cmocka_unit_test(error_check_ip_not_an_address),
+	    cmocka_unit_test(error_ssl_versions),
+	    cmocka_unit_test(error_version_max_below_min),
+	    cmocka_unit_test(error_unknown_ssl_option),
+	    cmocka_unit_test(error_socket_options),
+	    cmocka_unit_test(error_sni_in_server_mode),
+	    cmocka_unit_test(error_bad_numbers),
+	    cmocka_unit_test(help_markdown_has_one_row_per_option),
+	    cmocka_unit_test(help_text_lists_every_option),
 	};
 
 	return cmocka_run_group_tests(tests, make_dir, remove_dir);
