@@ -1341,8 +1341,10 @@ static int read_file(struct parse *p, FILE *f)
 		else
 			ret = option_line(p, line);
 	}
-	if (!ret && ferror(f))
-		ret = fail_at(p, 0, "cannot read: %s", strerror(errno));
+	if (!ret && ferror(f)) {
+		ret = errno ? -errno : -EIO;
+		snprintf(p->err, p->errlen, "cannot read %s: %s", p->conf->path, strerror(-ret));
+	}
 	free(buf);
 	return ret;
 }

@@ -1001,6 +1001,17 @@ static void error_file_unreadable(void **state)
 	assert_string_equal(err, "cannot read /nonexistent/x.conf: No such file or directory");
 }
 
+static void error_file_is_a_directory(void **state)
+{
+	struct conf *c = (struct conf *)1;
+	char expected[256];
+
+	snprintf(expected, sizeof(expected), "cannot read %s: Is a directory", dir);
+	assert_int_equal(conf_load(dir, false, &c, err, sizeof(err)), -1);
+	assert_null(c);
+	assert_string_equal(err, expected);
+}
+
 static void error_service_needs_accept(void **state)
 {
 	expect_error("pid = /a\n[s]\nconnect = 9\nclient = yes\n", ":2: [s] needs 'accept'");
@@ -1343,6 +1354,7 @@ int main(void)
 	    cmocka_unit_test(error_global_option_in_service),
 	    cmocka_unit_test(error_duplicate_service),
 	    cmocka_unit_test(error_file_unreadable),
+	    cmocka_unit_test(error_file_is_a_directory),
 	    cmocka_unit_test(error_service_needs_accept),
 	    cmocka_unit_test(error_service_needs_connect),
 	    cmocka_unit_test(error_no_service),
