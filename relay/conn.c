@@ -8,6 +8,8 @@
 #include "log.h"
 #include "path.h"
 
+#include "ktls.h"
+
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
@@ -124,31 +126,61 @@ void conn_finish(struct conn *c, enum conn_result result, const char *fmt, ...)
 
 /* --- established ------------------------------------------------------------------------ */
 
-static void establish(struct conn *c)
+/* Picks the data path: the kernel when ktls allows it and the keys can be handed over, user space
+ * otherwise (ktls = auto, with the reason kept for the log), or no connection (ktls = on). */
+static const struct data_path *choose_path(struct conn *c)
 {
 	const struct conf_service *svc = c->svc->conf;
-	const char *why;
+	struct ktls_offload off;
+	char why[160];
+
+	if (svc->ktls == CONF_KTLS_OFF) {
+		snprintf(c->path_why, sizeof(c->path_why), "ktls = off");
+		return &path_user;
+	}
+	if (!c->rt->probe.ulp) {
+		snprintf(c->path_why, sizeof(c->path_why), "%s", c->rt->probe.why);
+	} else if (ktls_ssl_offload(c->ssl, c->tls_fd, 0, &off, why, sizeof(why)) == 0) {
+		return &path_kernel;
+	} else if (off.tx != KTLS_USER || off.rx != KTLS_USER) {
+		conn_finish(c, RESULT_ERROR, "kernel TLS half installed: %s", why);
+		return NULL;
+	} else {
+		snprintf(c->path_why, sizeof(c->path_why), "%s", why);
+	}
+	if (svc->ktls == CONF_KTLS_ON) {
+		conn_finish(c, RESULT_REFUSED, "ktls = on, but %s", c->path_why);
+		return NULL;
+	}
+	return &path_user;
+}
+
+static void establish(struct conn *c)
+{
+	struct ktls_state st = {0};
 	char buf[256];
 
 	set_state(c, CONN_ESTABLISHED);
 	c->last_progress = c->w->now;
-	if (svc->ktls == CONF_KTLS_OFF)
-		why = "ktls = off";
-	else if (!c->rt->probe.ulp)
-		why = c->rt->probe.why;
-	else
-		why = "the kernel data path is not in this version";
-	c->path_why = why;
-	c->path = &path_user;
+	c->path = choose_path(c);
+	if (!c->path)
+		return;
 	if (c->path->start(c, buf, sizeof(buf)) < 0) {
 		conn_finish(c, RESULT_ERROR, "%s", buf);
 		return;
 	}
+	/* tx= and rx= come from the kernel's own answer, not from what we meant to do. */
+	ktls_socket_state(c->tls_fd, &st);
 	conn_log(c, LOG_NOTICE,
 		 "established from=%s to=%s version=%s cipher=%s tx=%s rx=%s%s%s%s", c->from, c->to,
 		 SSL_get_version(c->ssl), SSL_CIPHER_standard_name(SSL_get_current_cipher(c->ssl)),
-		 c->path->name, c->path->name, c->path_why ? " why=\"" : "",
-		 c->path_why ? c->path_why : "", c->path_why ? "\"" : "");
+		 st.tx == KTLS_KERNEL ? "kernel" : "user", st.rx == KTLS_KERNEL ? "kernel" : "user",
+		 c->path_why[0] ? " why=\"" : "", c->path_why, c->path_why[0] ? "\"" : "");
+	if (c->path == &path_kernel) {
+		/* OpenSSL keeps its own copy of the keys until the SSL is freed. */
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
 	c->path->pump(c);
 }
 
@@ -443,7 +475,7 @@ void conn_check_timeout(struct conn *c)
 		}
 		return;
 	case CONN_ESTABLISHED:
-		if ((c->up && c->up->len > c->up->off) || (c->down && c->down->len > c->down->off)) {
+		if (c->path->stalled(c)) {
 			limit = t->busy;
 			name = "TIMEOUTbusy";
 		} else if (c->up_done || c->down_done) {

@@ -51,11 +51,17 @@ struct conn {
 
 	/* data paths */
 	const struct data_path *path;
-	const char *path_why;
-	struct buf *up;   /* plaintext -> TLS */
-	struct buf *down; /* TLS -> plaintext */
+	char path_why[192]; /* why not the kernel path, for the established line */
 	bool up_eof, up_done, down_eof, down_done;
 	unsigned long long to_tls, to_plain;
+	/* user path */
+	struct buf *up;   /* plaintext -> TLS */
+	struct buf *down; /* TLS -> plaintext */
+	/* kernel path: bytes sit in pipes between the two sockets */
+	int up_pipe[2], down_pipe[2];
+	size_t up_piped, down_piped;
+	unsigned tickets_skipped;
+	char down_fatal[320]; /* deliver what is piped, then reset with this reason */
 };
 
 /* A new connection from an accepted socket, served by generation rt. */

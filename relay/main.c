@@ -60,22 +60,24 @@ static void usage(FILE *out)
 static void print_version(void)
 {
 	struct ktls_probe probe;
+	char line[512];
 
 	ktls_probe(&probe);
-	printf("ktlsrelay %s\n%s\nkernel TLS: %s\n", KTLSRELAY_VERSION,
-	       OpenSSL_version(OPENSSL_VERSION), probe.ulp ? "available" : probe.why);
+	ktls_probe_format(&probe, line, sizeof(line));
+	printf("ktlsrelay %s\n%s\n%s\n", KTLSRELAY_VERSION, OpenSSL_version(OPENSSL_VERSION),
+	       line);
 }
 
-/* ktls = on must be able to run in the kernel; until the kernel path exists it cannot. */
-static int check_ktls_on(const struct conf *conf, char *err, size_t errlen)
+/* ktls = on can never be met on a kernel without the TLS ULP: refuse to start rather than refuse
+ * every connection. (Per connection, ktls = on refuses what cannot be handed over.) */
+static int check_ktls_on(const struct conf *conf, const struct ktls_probe *probe, char *err,
+			 size_t errlen)
 {
-	for (size_t i = 0; i < conf->n_services; i++) {
+	for (size_t i = 0; i < conf->n_services && !probe->ulp; i++) {
 		const struct conf_service *svc = &conf->services[i];
 		if (svc->ktls == CONF_KTLS_ON) {
-			snprintf(err, errlen,
-				 "%s:%d: [%s] ktls = on, but the kernel data path is not in this "
-				 "version of ktlsrelay (use ktls = auto or off)",
-				 svc->file, svc->line, svc->name);
+			snprintf(err, errlen, "%s:%d: [%s] ktls = on, but %s (use ktls = auto or off)",
+				 svc->file, svc->line, svc->name, probe->why);
 			return -ENOTSUP;
 		}
 	}
@@ -85,19 +87,21 @@ static int check_ktls_on(const struct conf *conf, char *err, size_t errlen)
 static int load(struct runtime *prev, int n_workers, struct runtime **out, char *err,
 		size_t errlen)
 {
+	struct ktls_probe probe;
 	struct conf *conf;
 	int ret;
 
 	if (conf_load(relay.config_path, relay.foreground_flag, &conf, err, errlen) < 0)
 		return -EINVAL;
-	ret = check_ktls_on(conf, err, errlen);
+	ktls_probe(&probe);
+	ret = check_ktls_on(conf, &probe, err, errlen);
 	if (ret < 0) {
 		conf_free(conf);
 		return ret;
 	}
 	ret = runtime_create(conf, prev, n_workers, out, err, errlen);
 	if (ret == 0)
-		ktls_probe(&(*out)->probe);
+		(*out)->probe = probe;
 	return ret;
 }
 
@@ -301,9 +305,9 @@ int main(int argc, char **argv)
 		privileges_ready(ready_fd, 1);
 		return 1;
 	}
-	relay_log(LOG_NOTICE, "ktlsrelay %s started: %d worker%s; kernel TLS: %s", KTLSRELAY_VERSION,
-		  relay.n_workers, relay.n_workers == 1 ? "" : "s",
-		  relay.rt->probe.ulp ? "available" : relay.rt->probe.why);
+	ktls_probe_format(&relay.rt->probe, err, sizeof(err));
+	relay_log(LOG_NOTICE, "ktlsrelay %s started: %d worker%s; %s", KTLSRELAY_VERSION,
+		  relay.n_workers, relay.n_workers == 1 ? "" : "s", err);
 	log_services(relay.rt);
 	privileges_ready(ready_fd, 0);
 

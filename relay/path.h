@@ -16,10 +16,13 @@ struct data_path {
 	/* Moves what can be moved now, asks for readiness for the rest, or finishes the
 	 * connection. Called after start and on every readiness event. */
 	void (*pump)(struct conn *c);
+	/* Bytes are waiting for a peer to take them (TIMEOUTbusy applies, not TIMEOUTidle). */
+	bool (*stalled)(const struct conn *c);
 	/* Frees what the path holds (buffers, pipes) when the connection ends. */
 	void (*release)(struct conn *c);
 };
 
 extern const struct data_path path_user;
+extern const struct data_path path_kernel;
 
 #endif

@@ -222,6 +222,11 @@ static int user_start(struct conn *c, char *why, size_t whylen)
 	return 0;
 }
 
+static bool user_stalled(const struct conn *c)
+{
+	return (c->up && c->up->len > c->up->off) || (c->down && c->down->len > c->down->off);
+}
+
 static void user_release(struct conn *c)
 {
 	worker_buf_put(c->w, c->up);
@@ -233,5 +238,6 @@ const struct data_path path_user = {
 	.name = "user",
 	.start = user_start,
 	.pump = user_pump,
+	.stalled = user_stalled,
 	.release = user_release,
 };

@@ -2,6 +2,8 @@
 #include "tls.h"
 #include "log.h"
 
+#include "ktls.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <openssl/err.h>
@@ -236,6 +238,9 @@ int tls_service_init(struct tls_service *ts, const struct conf_service *conf, ch
 		ret = setup_verification(ts, err, errlen);
 	if (ret == 0)
 		setup_sessions(ts);
+	/* The kernel path needs the traffic secrets and record counts from the handshake on. */
+	if (ret == 0 && conf->ktls != CONF_KTLS_OFF)
+		ret = ktls_ssl_ctx_prepare(ts->ctx, err, errlen);
 	if (ret < 0)
 		tls_service_free(ts);
 	return ret;
@@ -264,10 +269,12 @@ SSL *tls_service_new_ssl(struct tls_service *ts, int fd, const char *host)
 	const struct conf_service *svc = ts->conf;
 	SSL *ssl = SSL_new(ts->ctx);
 	const char *sni = svc->sni;
+	char why[128];
 
 	if (!ssl)
 		return NULL;
-	if (!SSL_set_fd(ssl, fd)) {
+	if (!SSL_set_fd(ssl, fd) ||
+	    (svc->ktls != CONF_KTLS_OFF && ktls_ssl_attach(ssl, why, sizeof(why)) < 0)) {
 		SSL_free(ssl);
 		return NULL;
 	}
@@ -277,7 +284,7 @@ SSL *tls_service_new_ssl(struct tls_service *ts, int fd, const char *host)
 	}
 	SSL_set_connect_state(ssl);
 	if (!sni && host && !is_ip_literal(host))
-		sni = host;
+		sni = host; /* sni = "" (empty) sends none, as in stunnel */
 	if (sni && *sni)
 		SSL_set_tlsext_host_name(ssl, sni);
 	if (svc->session_resume) {
