@@ -64,6 +64,7 @@ union crypto_info {
 
 struct stream {
 	int fd;
+	int other_fd; /* the pair's other socket, shut down with this one on a failure */
 	uint64_t seed; /* the byte stream's generator seed, one per direction */
 	size_t total;
 	int err;       /* 0 or -errno of the failing call */
@@ -106,6 +107,24 @@ static void gen(uint64_t *state, unsigned char *buf, size_t len)
 
 enum { CHUNK = 64 * 1024 }; /* a multiple of 8: gen() keeps its phase across calls */
 
+/* Which stream failed first: that one is the cause, the others' errors follow from it. */
+static pthread_mutex_t first_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct stream *first_failure;
+
+/* After a decrypt error the kernel fails the socket's sends too, and a reader may be waiting
+ * for bytes that will never come: shut the pair down so every thread returns. */
+static void failed(struct stream *st, int err, const char *fmt, size_t at)
+{
+	st->err = err;
+	snprintf(st->what, sizeof(st->what), fmt, at);
+	pthread_mutex_lock(&first_lock);
+	if (!first_failure)
+		first_failure = st;
+	pthread_mutex_unlock(&first_lock);
+	shutdown(st->fd, SHUT_RDWR);
+	shutdown(st->other_fd, SHUT_RDWR);
+}
+
 static void *sender(void *arg)
 {
 	struct stream *st = arg;
@@ -118,8 +137,7 @@ static void *sender(void *arg)
 		for (size_t off = 0; off < n;) {
 			ssize_t r = send(st->fd, buf + off, n - off, 0);
 			if (r < 0) {
-				st->err = -errno;
-				snprintf(st->what, sizeof(st->what), "send at byte %zu", sent + off);
+				failed(st, -errno, "send at byte %zu", sent + off);
 				return NULL;
 			}
 			off += (size_t)r;
@@ -141,8 +159,8 @@ static void *receiver(void *arg)
 		for (size_t off = 0; off < n;) {
 			ssize_t r = recv(st->fd, got + off, n - off, 0);
 			if (r <= 0) {
-				st->err = r < 0 ? -errno : -ECONNRESET;
-				snprintf(st->what, sizeof(st->what), "recv at byte %zu", seen + off);
+				failed(st, r < 0 ? -errno : -ECONNRESET, "recv at byte %zu",
+				       seen + off);
 				return NULL;
 			}
 			off += (size_t)r;
@@ -151,8 +169,7 @@ static void *receiver(void *arg)
 			size_t i = 0;
 			while (got[i] == want[i])
 				i++;
-			st->err = -EILSEQ;
-			snprintf(st->what, sizeof(st->what), "byte %zu differs", seen + i);
+			failed(st, -EILSEQ, "byte %zu differs", seen + i);
 			return NULL;
 		}
 		seen += n;
@@ -266,38 +283,31 @@ int main(int argc, char **argv)
 	    install(fds[1], s, 2, 1, wrong_key, err, sizeof(err)) < 0)
 		goto out;
 
-	ab = (struct stream){.fd = fds[0], .seed = 0x9e3779b97f4a7c15ull, .total = mb << 20};
-	ba = (struct stream){.fd = fds[1], .seed = 0xd1b54a32d192ed03ull, .total = mb << 20};
+	ab = (struct stream){.fd = fds[0], .other_fd = fds[1], .seed = 0x9e3779b97f4a7c15ull,
+			     .total = mb << 20};
+	ba = (struct stream){.fd = fds[1], .other_fd = fds[0], .seed = 0xd1b54a32d192ed03ull,
+			     .total = mb << 20};
 	ab_rx = ab;
 	ab_rx.fd = fds[1];
+	ab_rx.other_fd = fds[0];
 	ba_rx = ba;
 	ba_rx.fd = fds[0];
+	ba_rx.other_fd = fds[1];
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pthread_create(&t[0], NULL, sender, &ab);
 	pthread_create(&t[1], NULL, sender, &ba);
 	pthread_create(&t[2], NULL, receiver, &ab_rx);
 	pthread_create(&t[3], NULL, receiver, &ba_rx);
-	pthread_join(t[2], NULL);
-	pthread_join(t[3], NULL);
-	/* A failed receiver leaves its peer's sender blocked on a full window: unblock it. */
-	if (ab_rx.err || ba_rx.err) {
-		shutdown(fds[0], SHUT_RDWR);
-		shutdown(fds[1], SHUT_RDWR);
-	}
-	pthread_join(t[0], NULL);
-	pthread_join(t[1], NULL);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 
-	struct stream *all[] = {&ab_rx, &ba_rx, &ab, &ba};
-	const char *names[] = {"A->B", "B->A", "A->B", "B->A"};
-	for (int i = 0; i < 4; i++) {
-		if (!all[i]->err)
-			continue;
-		/* The first failure is the cause; the senders' errors follow from it. */
-		snprintf(err, sizeof(err), "%s %s: %s (%s)", names[i], all[i]->what,
-			 strerror(-all[i]->err),
-			 all[i]->err == -EBADMSG ? "EBADMSG: record did not authenticate" : "errno");
+	if (first_failure) {
+		struct stream *f = first_failure;
+		snprintf(err, sizeof(err), "%s %s: %s%s", f->seed == ab.seed ? "A->B" : "B->A",
+			 f->what, strerror(-f->err),
+			 f->err == -EBADMSG ? " (EBADMSG: a record did not authenticate)" : "");
 		goto out;
 	}
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
