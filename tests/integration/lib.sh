@@ -1,0 +1,564 @@
+# lib.sh - shared helpers of the integration tests; every t_*.sh sources it first.
+#
+# The same scripts run on the host and inside the kTLS VM (busybox applets, bash, openssl,
+# stunnel4, socat), so only those tools are used here: no python, no nc, no coreutils extras.
+#
+# The relay under test is $KTLSRELAY_BIN/ktlsrelay. With KTLSRELAY_RELAY=stunnel it is stunnel4
+# instead: ktlsrelay reads stunnel's configuration format, so every test can check its own
+# machinery against the program it replaces.
+#
+# Conventions: exit 0 pass, 1 fail, 77 skip. Everything a test starts goes through spawn (or is
+# registered with track_pid) so the EXIT trap can kill it; logs registered with keep_log are
+# printed when the test fails.
+
+set -u -o pipefail
+
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+DATA_DIR=$LIB_DIR/data
+TEST_NAME=$(basename "$0" .sh)
+MB=${KTLSRELAY_TEST_MB:-64}
+RELAY_KIND=${KTLSRELAY_RELAY:-ktlsrelay}
+STUNNEL=${KTLSRELAY_STUNNEL:-stunnel4}
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/ktlsrelay-it.XXXXXX") || exit 1
+chmod 755 "$T"
+PIDS=()
+LOGS=()
+USED_PORTS=" "
+SPAWN_N=0
+
+log()
+{
+	echo "[$TEST_NAME] $*" >&2
+}
+
+fail()
+{
+	log "FAIL: $*"
+	exit 1
+}
+
+skip()
+{
+	log "SKIP: $*"
+	exit 77
+}
+
+pass()
+{
+	log "PASS"
+	exit 0
+}
+
+is_stunnel()
+{
+	[ "$RELAY_KIND" = stunnel ]
+}
+
+track_pid()
+{
+	PIDS+=("$1")
+}
+
+keep_log()
+{
+	LOGS+=("$1")
+}
+
+_cleanup()
+{
+	local rc=$? p f
+	trap - EXIT
+	# disowned: no "Killed" job reports in the test output
+	disown -a 2>/dev/null
+	for p in "${PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+		for f in "${LOGS[@]}"; do
+			[ -s "$f" ] || continue
+			echo "----- ${f#"$T"/} (last 40 lines) -----" >&2
+			tail -n 40 "$f" >&2
+		done
+	fi
+	if [ -n "${KTLSRELAY_TEST_KEEP:-}" ]; then
+		log "kept $T"
+	else
+		rm -rf "$T"
+	fi
+	exit "$rc"
+}
+trap _cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# spawn NAME CMD...: runs CMD in the background, stdout to $T/NAME.out, stderr to $T/NAME.err.
+# Sets SPAWN_PID.
+spawn()
+{
+	local name=$1
+	shift
+	"$@" >"$T/$name.out" 2>"$T/$name.err" &
+	SPAWN_PID=$!
+	track_pid "$SPAWN_PID"
+	keep_log "$T/$name.err"
+}
+
+# wait_pid PID SECONDS: waits for PID to exit, at most SECONDS; sets WAIT_RC (124 on timeout,
+# and the process is then killed).
+wait_pid()
+{
+	local pid=$1 limit=$(($2 * 10)) i=0
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ $i -ge $limit ]; then
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			WAIT_RC=124
+			return 1
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	wait "$pid" 2>/dev/null
+	WAIT_RC=$?
+	return 0
+}
+
+now_ms()
+{
+	# busybox date has no %N everywhere; /proc/uptime is enough for timing bounds.
+	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
+}
+
+# ---- ports -------------------------------------------------------------------------------
+
+# port_in_use PORT: any TCP socket (any state) on this local port, IPv4 or IPv6.
+port_in_use()
+{
+	local hex
+	hex=$(printf '%04X' "$1")
+	awk -v h="$hex" 'NR > 1 { split($2, a, ":"); if (a[2] == h) found = 1 }
+		END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# port_listening PORT: a socket in LISTEN state (0A) on this port.
+port_listening()
+{
+	local hex
+	hex=$(printf '%04X' "$1")
+	awk -v h="$hex" 'NR > 1 { split($2, a, ":"); if (a[2] == h && $4 == "0A") found = 1 }
+		END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# pick_port: a free port below the ephemeral range (32768+), so no outgoing connection of this
+# or another test can hold it. Sets PORT.
+pick_port()
+{
+	local i p
+	for i in $(seq 1 200); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+		case "$USED_PORTS" in *" $p "*) continue ;; esac
+		port_in_use "$p" && continue
+		USED_PORTS="$USED_PORTS$p "
+		PORT=$p
+		return 0
+	done
+	fail "no free port found"
+}
+
+wait_port()
+{
+	local p=$1 limit=$((${2:-10} * 20)) i=0
+	until port_listening "$p"; do
+		[ $i -ge $limit ] && return 1
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 0
+}
+
+# ---- files -------------------------------------------------------------------------------
+
+# make_random FILE MIB
+make_random()
+{
+	head -c $(($2 * 1024 * 1024)) /dev/urandom >"$1" || fail "cannot write $1"
+}
+
+sha()
+{
+	sha256sum "$1" | awk '{ print $1 }'
+}
+
+file_size()
+{
+	if [ -e "$1" ]; then
+		wc -c <"$1" | awk '{ print $1 }'
+	else
+		echo 0
+	fi
+}
+
+# same_bytes EXPECTED GOT WHAT: fails the test unless both files have the same sha256.
+same_bytes()
+{
+	local a b
+	a=$(sha "$1")
+	[ -e "$2" ] || fail "$3: $2 was never written"
+	b=$(sha "$2")
+	[ "$a" = "$b" ] || fail "$3: sha256 differs: sent $(file_size "$1") bytes ($a), received $(file_size "$2") bytes ($b)"
+	log "$3: $(file_size "$1") bytes, sha256 ok"
+}
+
+# wait_size FILE BYTES SECONDS: waits until FILE holds at least BYTES.
+wait_size()
+{
+	local limit=$(($3 * 20)) i=0
+	while [ "$(file_size "$1")" -lt "$2" ]; do
+		[ $i -ge $limit ] && return 1
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 0
+}
+
+# ---- certificates ------------------------------------------------------------------------
+
+# make_certs: in $T: ca.pem, server.pem, client.pem (each cert + key in one PEM, as stunnel's
+# `cert` takes), the same split into *.crt/*.key, and a second, unrelated CA (wrongca.pem) with
+# wrongclient.pem signed by it. EC P-256, SAN DNS:localhost and IP:127.0.0.1. Our own openssl
+# config: the VM has no openssl.cnf.
+make_certs()
+{
+	cat >"$T/openssl.cnf" <<-'EOF'
+		[req]
+		distinguished_name = dn
+		prompt = no
+		[dn]
+		CN = unused
+		[ca_ext]
+		basicConstraints = critical, CA:TRUE
+		keyUsage = critical, keyCertSign, cRLSign
+		subjectKeyIdentifier = hash
+		[leaf_ext]
+		basicConstraints = critical, CA:FALSE
+		keyUsage = critical, digitalSignature, keyEncipherment
+		extendedKeyUsage = serverAuth, clientAuth
+		subjectAltName = DNS:localhost, IP:127.0.0.1
+		subjectKeyIdentifier = hash
+		authorityKeyIdentifier = keyid
+	EOF
+	local ca name issuer
+	for ca in ca wrongca; do
+		openssl req -config "$T/openssl.cnf" -x509 -newkey ec \
+			-pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=ktlsrelay test $ca" \
+			-extensions ca_ext -keyout "$T/$ca.key" -out "$T/$ca.pem" 2>"$T/certs.err" ||
+			fail "openssl req for $ca: $(cat "$T/certs.err")"
+	done
+	for name in server:ca client:ca wrongclient:wrongca; do
+		issuer=${name#*:}
+		name=${name%:*}
+		openssl req -config "$T/openssl.cnf" -new -newkey ec \
+			-pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+			-keyout "$T/$name.key" -out "$T/$name.csr" 2>"$T/certs.err" &&
+			openssl x509 -req -in "$T/$name.csr" -CA "$T/$issuer.pem" \
+				-CAkey "$T/$issuer.key" -set_serial "$RANDOM$RANDOM" -days 2 \
+				-extfile "$T/openssl.cnf" -extensions leaf_ext \
+				-out "$T/$name.crt" 2>"$T/certs.err" ||
+			fail "certificate $name: $(cat "$T/certs.err")"
+		cat "$T/$name.crt" "$T/$name.key" >"$T/$name.pem"
+	done
+	# stunnel warns about a key file others can read.
+	chmod 600 "$T"/*.key "$T"/server.pem "$T"/client.pem "$T"/wrongclient.pem
+}
+
+# ---- relays ------------------------------------------------------------------------------
+
+# relay_globals: the global lines every test config starts with (foreground, logs to stderr).
+relay_globals()
+{
+	echo "foreground = yes"
+	echo "debug = 6"
+	if is_stunnel; then
+		# stunnel's compiled-in pid file would be shared by every stunnel on the machine.
+		echo "pid ="
+		echo "syslog = no"
+	fi
+}
+
+# peer_globals: the same for stunnel4 used as a TLS peer (never the program under test).
+peer_globals()
+{
+	printf 'foreground = yes\ndebug = 6\npid =\nsyslog = no\n'
+}
+
+RELAY_PID=
+RELAY_LOG=
+RELAY_N=0
+
+# _start KIND CONF PORT...: starts a relay of KIND (ktlsrelay|stunnel) in the foreground, its
+# log in $T/NAME.log; returns when it has logged its start-up and every PORT listens.
+_start()
+{
+	local kind=$1 conf=$2 name pattern p i
+	shift 2
+	RELAY_N=$((RELAY_N + 1))
+	if [ "$kind" = stunnel ]; then
+		name=stunnel$RELAY_N
+		pattern="Configuration successful"
+		"$STUNNEL" "$conf" >"$T/$name.log" 2>&1 &
+	else
+		name=relay$RELAY_N
+		pattern="listening on"
+		[ -x "$KTLSRELAY_BIN/ktlsrelay" ] || fail "no $KTLSRELAY_BIN/ktlsrelay (build failed?)"
+		"$KTLSRELAY_BIN/ktlsrelay" --foreground "$conf" >"$T/$name.log" 2>&1 &
+	fi
+	RELAY_PID=$!
+	RELAY_LOG=$T/$name.log
+	track_pid "$RELAY_PID"
+	keep_log "$RELAY_LOG"
+	for i in $(seq 1 200); do
+		kill -0 "$RELAY_PID" 2>/dev/null ||
+			fail "$name ($conf) exited during start-up: $(tail -n 5 "$RELAY_LOG")"
+		grep -q "$pattern" "$RELAY_LOG" && break
+		sleep 0.05
+	done
+	grep -q "$pattern" "$RELAY_LOG" || fail "$name did not log '$pattern' within 10 s"
+	for p in "$@"; do
+		wait_port "$p" 10 || fail "$name does not listen on port $p"
+	done
+}
+
+# start_relay CONF PORT...: the program under test. Sets RELAY_PID and RELAY_LOG.
+start_relay()
+{
+	_start "$RELAY_KIND" "$@"
+}
+
+# start_peer CONF PORT...: stunnel4 as a real TLS peer. Sets RELAY_PID and RELAY_LOG.
+start_peer()
+{
+	_start stunnel "$@"
+}
+
+# stop_relay PID [LOG]: SIGTERM, and the exit code must be 0 (under AddressSanitizer a leak or
+# an error makes it non-zero).
+stop_relay()
+{
+	local pid=$1
+	kill -TERM "$pid" 2>/dev/null || fail "relay $pid was no longer running"
+	wait_pid "$pid" 20 || fail "relay $pid did not exit within 20 s of SIGTERM"
+	[ "$WAIT_RC" -eq 0 ] || fail "relay $pid exited with $WAIT_RC after SIGTERM"
+}
+
+# relay_alive PID: the relay is still running.
+relay_alive()
+{
+	kill -0 "$1" 2>/dev/null || fail "relay $1 died: $(tail -n 5 "${2:-/dev/null}" 2>/dev/null)"
+}
+
+# ---- plaintext peers (socat) -------------------------------------------------------------
+# socat's -t (default 0.5 s) is how long it waits for the other direction after one direction
+# ended: large wherever a reply is awaited. -T is an inactivity timeout: a safety net, so a hung
+# relay makes a test fail rather than hang.
+
+SOCAT_T="-t 30 -T 30"
+
+# A receiving end must not half-close its sending direction at once (socat -u does): some
+# peers (openssl s_server, s_client -no_ign_eof) end the whole connection on close_notify. So
+# receivers "send" from $T/hold, a fifo that never delivers a byte nor an end.
+HOLD=
+hold()
+{
+	[ -n "$HOLD" ] && return 0
+	HOLD=$T/hold
+	mkfifo "$HOLD" || fail "mkfifo"
+	(exec sleep 600) >"$HOLD" &
+	track_pid $!
+}
+
+# sink_start NAME PORT: accepts one connection, writes what arrives to $T/NAME, never sends.
+sink_start()
+{
+	hold
+	spawn "$1" socat -T 30 "TCP4-LISTEN:$2,bind=127.0.0.1,reuseaddr" \
+		"OPEN:$HOLD,rdonly!!OPEN:$T/$1,wronly,creat,trunc"
+	SINK_PID=$SPAWN_PID
+	wait_port "$2" 5 || fail "sink $1 not listening on $2"
+}
+
+# source_start NAME PORT FILE: accepts one connection, sends FILE, closes.
+source_start()
+{
+	spawn "$1" socat $SOCAT_T -u "OPEN:$3,rdonly" "TCP4-LISTEN:$2,bind=127.0.0.1,reuseaddr"
+	SOURCE_PID=$SPAWN_PID
+	wait_port "$2" 5 || fail "source $1 not listening on $2"
+}
+
+# duplex_server NAME PORT SEND RECV: accepts one connection, sends SEND while writing what
+# arrives to RECV (both directions at once); each direction half-closes when done.
+duplex_server()
+{
+	spawn "$1" socat $SOCAT_T "TCP4-LISTEN:$2,bind=127.0.0.1,reuseaddr" \
+		"OPEN:$3,rdonly!!OPEN:$4,wronly,creat,trunc"
+	DUPLEX_PID=$SPAWN_PID
+	wait_port "$2" 5 || fail "duplex server $1 not listening on $2"
+}
+
+# reply_server NAME PORT RECV REPLY: reads the whole request into RECV (until the client's
+# half-close), only then sends REPLY and closes.
+reply_server()
+{
+	spawn "$1" socat $SOCAT_T "TCP4-LISTEN:$2,bind=127.0.0.1,reuseaddr" \
+		"SYSTEM:cat >$3 && cat $4"
+	REPLY_PID=$SPAWN_PID
+	wait_port "$2" 5 || fail "reply server $1 not listening on $2"
+}
+
+# echo_server NAME PORT: echoes every connection (fork); logs each accepted connection.
+echo_server()
+{
+	spawn "$1" socat -d -d $SOCAT_T "TCP4-LISTEN:$2,bind=127.0.0.1,reuseaddr,fork" PIPE
+	ECHO_PID=$SPAWN_PID
+	wait_port "$2" 5 || fail "echo server $1 not listening on $2"
+}
+
+# echo_connections NAME: how many connections the echo server NAME accepted.
+echo_connections()
+{
+	grep -c "accepting connection from" "$T/$1.err"
+}
+
+# send_file PORT FILE: connects, sends FILE, closes. Returns socat's exit code.
+send_file()
+{
+	socat $SOCAT_T -u "OPEN:$2,rdonly" "TCP4:127.0.0.1:$1" 2>>"$T/clients.err"
+}
+
+# recv_file PORT FILE: connects, writes what arrives to FILE until the peer closes.
+recv_file()
+{
+	hold
+	socat -T 30 "OPEN:$HOLD,rdonly!!OPEN:$2,wronly,creat,trunc" "TCP4:127.0.0.1:$1" \
+		2>>"$T/clients.err"
+}
+
+# duplex_client PORT SEND RECV: sends SEND while receiving into RECV; waits for both to end.
+duplex_client()
+{
+	socat $SOCAT_T "OPEN:$2,rdonly!!OPEN:$3,wronly,creat,trunc" "TCP4:127.0.0.1:$1" \
+		2>>"$T/clients.err"
+}
+keep_log "$T/clients.err"
+
+# check_echo PORT MIB WHAT: sends MIB of random bytes through PORT to an echo service and
+# checks what comes back.
+check_echo()
+{
+	local f=$T/echo.$RANDOM
+	make_random "$f.in" "$2"
+	duplex_client "$1" "$f.in" "$f.back" || fail "$3: client failed (socat $?)"
+	same_bytes "$f.in" "$f.back" "$3"
+	rm -f "$f.in" "$f.back"
+}
+
+# ---- TLS peers (openssl) -----------------------------------------------------------------
+
+# s_client_send PORT FILE [OPTIONS...]: sends FILE over TLS, then close_notify, and exits.
+s_client_send()
+{
+	local port=$1 file=$2
+	shift 2
+	openssl s_client -connect "127.0.0.1:$port" -quiet -no_ign_eof -nocommands \
+		-CAfile "$T/ca.pem" \
+		-verify_return_error -verify_hostname localhost "$@" <"$file" \
+		>>"$T/s_client.out" 2>>"$T/s_client.err"
+}
+keep_log "$T/s_client.err"
+
+# ---- relay logs ---------------------------------------------------------------------------
+
+# log_expect LOG KTLSRELAY_REGEX STUNNEL_REGEX WHAT: the relay's log must match the regex for
+# the program under test (an empty regex: nothing to check for that program).
+log_expect()
+{
+	local re=$2
+	is_stunnel && re=$3
+	[ -n "$re" ] || return 0
+	grep -Eq -- "$re" "$1" || fail "$4: no line matching /$re/ in ${1#"$T"/}"
+}
+
+# expect_tls13 LOG: the relay logged a TLS 1.3 connection.
+expect_tls13()
+{
+	log_expect "$1" 'established .*version=TLSv1\.3 cipher=TLS_' 'TLSv1\.3 ciphersuite: TLS_' \
+		"TLS 1.3 in ${1#"$T"/}"
+}
+
+# ---- the usual topology -------------------------------------------------------------------
+
+# setup_chain [EXTRA_SERVER_LINES [EXTRA_CLIENT_LINES]]: plaintext in at P_IN -> relay client ->
+# TLS at P_TLS -> relay server -> plaintext out at P_OUT (nothing listens there yet). The client
+# verifies the server (CA, checkHost localhost). Sets P_IN P_TLS P_OUT CLIENT SERVER and the
+# logs CLIENT_LOG SERVER_LOG.
+setup_chain()
+{
+	make_certs
+	pick_port; P_IN=$PORT
+	pick_port; P_TLS=$PORT
+	pick_port; P_OUT=$PORT
+	cat >"$T/server.conf" <<-CONF
+		$(relay_globals)
+		[server]
+		accept = 127.0.0.1:$P_TLS
+		connect = 127.0.0.1:$P_OUT
+		cert = $T/server.pem
+		${1:-}
+	CONF
+	cat >"$T/client.conf" <<-CONF
+		$(relay_globals)
+		[client]
+		client = yes
+		accept = 127.0.0.1:$P_IN
+		connect = 127.0.0.1:$P_TLS
+		CAfile = $T/ca.pem
+		verifyChain = yes
+		checkHost = localhost
+		${2:-}
+	CONF
+	start_relay "$T/server.conf" "$P_TLS"
+	SERVER=$RELAY_PID
+	SERVER_LOG=$RELAY_LOG
+	start_relay "$T/client.conf" "$P_IN"
+	CLIENT=$RELAY_PID
+	CLIENT_LOG=$RELAY_LOG
+}
+
+# s_client_recv PORT FILE [OPTIONS...]: receives over TLS into FILE until the server closes.
+# -quiet implies -ign_eof: stdin's end does not end the connection.
+s_client_recv()
+{
+	local port=$1 file=$2
+	shift 2
+	openssl s_client -connect "127.0.0.1:$port" -quiet -CAfile "$T/ca.pem" \
+		-verify_return_error -verify_hostname localhost "$@" </dev/null >"$file" \
+		2>>"$T/s_client.err"
+}
+
+# ---- transfers ---------------------------------------------------------------------------
+
+# xfer_up_down IN_PORT OUT_PORT: MB MiB from a client at IN_PORT to a server at OUT_PORT on one
+# connection, then MB MiB from a server at OUT_PORT to a client at IN_PORT on another.
+xfer_up_down()
+{
+	local in=$1 out=$2
+	[ -e "$T/up.src" ] || make_random "$T/up.src" "$MB"
+	[ -e "$T/down.src" ] || make_random "$T/down.src" "$MB"
+	sink_start up.got "$out"
+	send_file "$in" "$T/up.src" || fail "upload: client socat failed"
+	wait_pid "$SINK_PID" 30 || fail "upload: the sink never saw the end of the stream"
+	same_bytes "$T/up.src" "$T/up.got" "upload"
+	source_start down.srv "$out" "$T/down.src"
+	recv_file "$in" "$T/down.got" || fail "download: client socat failed"
+	wait_pid "$SOURCE_PID" 30
+	same_bytes "$T/down.src" "$T/down.got" "download"
+}

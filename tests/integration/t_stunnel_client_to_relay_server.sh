@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# A real stunnel4 client talking to the relay in server mode: MB MiB each way, checked.
+. "$(dirname "$0")/lib.sh"
+
+make_certs
+pick_port; P_IN=$PORT
+pick_port; P_TLS=$PORT
+pick_port; P_OUT=$PORT
+cat >"$T/server.conf" <<CONF
+$(relay_globals)
+[server]
+accept = 127.0.0.1:$P_TLS
+connect = 127.0.0.1:$P_OUT
+cert = $T/server.pem
+CONF
+cat >"$T/peer.conf" <<CONF
+$(peer_globals)
+[peer]
+client = yes
+accept = 127.0.0.1:$P_IN
+connect = 127.0.0.1:$P_TLS
+CAfile = $T/ca.pem
+verifyChain = yes
+checkHost = localhost
+sslVersion = TLSv1.3
+CONF
+start_relay "$T/server.conf" "$P_TLS"; SERVER=$RELAY_PID; SERVER_LOG=$RELAY_LOG
+start_peer "$T/peer.conf" "$P_IN"; PEER=$RELAY_PID; PEER_LOG=$RELAY_LOG
+
+xfer_up_down "$P_IN" "$P_OUT"
+expect_tls13 "$SERVER_LOG"
+grep -q "Certificate accepted at depth=0" "$PEER_LOG" || fail "stunnel peer did not verify the relay"
+stop_relay "$PEER"
+stop_relay "$SERVER"
+pass
