@@ -562,3 +562,79 @@ xfer_up_down()
 	wait_pid "$SOURCE_PID" 30
 	same_bytes "$T/down.src" "$T/down.got" "download"
 }
+
+# ---- daemons ------------------------------------------------------------------------------
+
+# start_daemon CONF PIDFILE PORT...: the program under test as the seed runs it: no foreground
+# flag, so it daemonizes; the command must return 0 once it is set up, and PIDFILE must name a
+# live process. Sets DAEMON_PID.
+start_daemon()
+{
+	local conf=$1 pidfile=$2 rc i p
+	shift 2
+	if is_stunnel; then
+		"$STUNNEL" "$conf" >"$T/daemon.start" 2>&1
+	else
+		"$KTLSRELAY_BIN/ktlsrelay" "$conf" >"$T/daemon.start" 2>&1
+	fi
+	rc=$?
+	keep_log "$T/daemon.start"
+	[ "$rc" -eq 0 ] || fail "daemon start-up returned $rc: $(cat "$T/daemon.start")"
+	for i in $(seq 1 100); do
+		[ -s "$pidfile" ] && break
+		sleep 0.1
+	done
+	[ -s "$pidfile" ] || fail "no pid file $pidfile"
+	DAEMON_PID=$(tr -dc 0-9 <"$pidfile")
+	[ -n "$DAEMON_PID" ] || fail "pid file $pidfile holds no pid: $(cat "$pidfile")"
+	track_pid "$DAEMON_PID"
+	kill -0 "$DAEMON_PID" 2>/dev/null || fail "pid $DAEMON_PID from $pidfile is not running"
+	for p in "$@"; do
+		wait_port "$p" 10 || fail "daemon does not listen on port $p"
+	done
+}
+
+# stop_daemon PID: SIGTERM; the process must be gone within 20 s (it is not our child: no
+# exit code to check).
+stop_daemon()
+{
+	local i
+	kill -TERM "$1" 2>/dev/null || fail "daemon $1 was no longer running"
+	for i in $(seq 1 200); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	fail "daemon $1 still running 20 s after SIGTERM"
+}
+
+# seed_conf NAME OUT CERT ACCEPT_PORT CONNECT_HOST CONNECT_PORT: the seed's config NAME from
+# data/ with its placeholders filled; the chroot folder is made here (CHROOT), as an operator
+# would make /var/run/stunnel.
+seed_conf()
+{
+	CHROOT=$(mktemp -d "$T/chroot.XXXXXX") || fail "mktemp"
+	chmod 755 "$CHROOT"
+	# As Debian makes /var/run/stunnel4 for its user: stunnel writes the pid file after
+	# dropping privileges.
+	chown nobody "$CHROOT" || fail "chown nobody"
+	sed -e "s|@CHROOT@|$CHROOT|" -e "s|@CERT@|$3|" -e "s|@ACCEPT_PORT@|$4|" \
+		-e "s|@CONNECT_HOST@|$5|" -e "s|@CONNECT_PORT@|$6|" "$DATA_DIR/$1" >"$2" ||
+		fail "cannot write $2"
+	# stunnel4 has no fallback for Debian's missing group "nobody" (its group is nogroup);
+	# ktlsrelay must run the seed's text as it is.
+	if is_stunnel && ! grep -q '^nobody:' /etc/group; then
+		sed -i 's/^setgid = nobody$/setgid = nogroup/' "$2"
+	fi
+}
+
+# expect_jailed PID DIR USER: the process runs chrooted in DIR as USER.
+expect_jailed()
+{
+	local root uid want
+	root=$(readlink "/proc/$1/root")
+	[ "$root" = "$2" ] || fail "process $1 is chrooted in '$root', not in $2"
+	want=$(awk -F: -v u="$3" '$1 == u { print $3 }' /etc/passwd)
+	uid=$(awk '/^Uid:/ { print $2 " " $3 " " $4 " " $5 }' "/proc/$1/status")
+	[ "$uid" = "$want $want $want $want" ] || fail "process $1 has uids '$uid', not $3 ($want)"
+	log "pid $1 runs as $3 in chroot $2"
+}
