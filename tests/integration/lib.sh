@@ -638,3 +638,70 @@ expect_jailed()
 	[ "$uid" = "$want $want $want $want" ] || fail "process $1 has uids '$uid', not $3 ($want)"
 	log "pid $1 runs as $3 in chroot $2"
 }
+
+# ---- hostile peers ------------------------------------------------------------------------
+
+# hostile_setup: a relay server (TIMEOUTbusy = 3) at P_TLS in front of an echo server at P_OUT
+# ("echo"), and a well-behaved stunnel4 client at P_IN to prove the relay still serves.
+HOSTILE_BUSY=3
+hostile_setup()
+{
+	make_certs
+	pick_port; P_IN=$PORT
+	pick_port; P_TLS=$PORT
+	pick_port; P_OUT=$PORT
+	cat >"$T/server.conf" <<-CONF
+		$(relay_globals)
+		[server]
+		accept = 127.0.0.1:$P_TLS
+		connect = 127.0.0.1:$P_OUT
+		cert = $T/server.pem
+		TIMEOUTbusy = $HOSTILE_BUSY
+	CONF
+	cat >"$T/peer.conf" <<-CONF
+		$(peer_globals)
+		[peer]
+		client = yes
+		accept = 127.0.0.1:$P_IN
+		connect = 127.0.0.1:$P_TLS
+		CAfile = $T/ca.pem
+		verifyChain = yes
+		checkHost = localhost
+	CONF
+	echo_server echo "$P_OUT"
+	start_relay "$T/server.conf" "$P_TLS"
+	SERVER=$RELAY_PID
+	SERVER_LOG=$RELAY_LOG
+	start_peer "$T/peer.conf" "$P_IN"
+	PEER=$RELAY_PID
+}
+
+# hostile PAYLOAD MAX_SECONDS: connects to P_TLS, sends PAYLOAD and then nothing, without
+# closing its side; the relay must close the connection within MAX_SECONDS. Sets CLOSED_MS.
+hostile()
+{
+	local f=$T/hostile.$RANDOM t0 t1
+	mkfifo "$f" || fail "mkfifo"
+	(cat "$1"; exec sleep 120) >"$f" &
+	track_pid $!
+	t0=$(now_ms)
+	socat -T 60 "OPEN:$f,rdonly!!OPEN:$f.resp,wronly,creat" "TCP4:127.0.0.1:$P_TLS" \
+		2>>"$T/clients.err"
+	t1=$(now_ms)
+	CLOSED_MS=$((t1 - t0))
+	log "$(basename "$1"): closed by the relay after $CLOSED_MS ms ($(file_size "$f.resp") bytes back)"
+	[ "$CLOSED_MS" -le $(($2 * 1000)) ] ||
+		fail "$(basename "$1"): the relay kept the connection $CLOSED_MS ms (limit $2 s)"
+}
+
+# still_serving: the relay is alive, and carries a 1 MiB echo through a real TLS client; no
+# other connection ever reached the backend.
+still_serving()
+{
+	relay_alive "$SERVER" "$SERVER_LOG"
+	check_echo "$P_IN" 1 "a good client after the hostile one"
+	[ "$(echo_connections echo)" -eq 1 ] ||
+		fail "the backend saw $(echo_connections echo) connections, expected only the good one"
+	stop_relay "$PEER"
+	stop_relay "$SERVER"
+}
