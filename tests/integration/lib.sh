@@ -705,3 +705,52 @@ still_serving()
 	stop_relay "$PEER"
 	stop_relay "$SERVER"
 }
+
+# ---- mutual TLS ---------------------------------------------------------------------------
+
+# mtls_setup: a relay server at P_TLS that requires a client certificate from ca.pem, in front of
+# a sink at P_OUT ("up.got", started here: it must see only accepted clients).
+mtls_setup()
+{
+	make_certs
+	pick_port; P_TLS=$PORT
+	pick_port; P_OUT=$PORT
+	cat >"$T/server.conf" <<-CONF
+		$(relay_globals)
+		[server]
+		accept = 127.0.0.1:$P_TLS
+		connect = 127.0.0.1:$P_OUT
+		cert = $T/server.pem
+		CAfile = $T/ca.pem
+		verifyChain = yes
+	CONF
+	start_relay "$T/server.conf" "$P_TLS"
+	SERVER=$RELAY_PID
+	SERVER_LOG=$RELAY_LOG
+	make_random "$T/a" "$MB"
+	sink_start up.got "$P_OUT"
+}
+
+# mtls_refused WHAT [S_CLIENT_OPTIONS...]: a client that must be refused: nothing reaches the
+# backend, the refusal is logged with the word "certificate"; then a client with the right
+# certificate is served.
+mtls_refused()
+{
+	local what=$1
+	shift
+	make_random "$T/bad" 1
+	s_client_send "$P_TLS" "$T/bad" "$@"
+	log "$what: s_client exited with $?"
+	sleep 0.5
+	port_listening "$P_OUT" || fail "$what: the refused client reached the backend"
+	[ "$(file_size "$T/up.got")" -eq 0 ] || fail "$what: bytes reached the backend"
+	log_expect "$SERVER_LOG" '\[server\] #[0-9]+ .*certificate' \
+		'certificate verify failed|peer did not return a certificate|Rejected by CERT' \
+		"$what: refusal logged"
+	relay_alive "$SERVER" "$SERVER_LOG"
+	s_client_send "$P_TLS" "$T/a" -cert "$T/client.crt" -key "$T/client.key" ||
+		fail "the right client failed after the refused one"
+	wait_pid "$SINK_PID" 30 || fail "the sink never saw the end of the stream"
+	same_bytes "$T/a" "$T/up.got" "the right client after the refused one"
+	stop_relay "$SERVER"
+}

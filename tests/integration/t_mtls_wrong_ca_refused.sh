@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Mutual TLS: a client certificate from another CA is refused and logged; nothing reaches the
+# backend; the relay keeps serving.
+. "$(dirname "$0")/lib.sh"
+
+mtls_setup
+mtls_refused "wrong CA" -cert "$T/wrongclient.crt" -key "$T/wrongclient.key"
+pass
