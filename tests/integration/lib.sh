@@ -754,3 +754,37 @@ mtls_refused()
 	same_bytes "$T/a" "$T/up.got" "the right client after the refused one"
 	stop_relay "$SERVER"
 }
+
+# ---- server name checks -------------------------------------------------------------------
+
+# checkhost_setup NAME: a relay client at P_IN (CAfile, verifyChain, checkHost = NAME) towards
+# a stunnel4 server at P_TLS (certificate for localhost and 127.0.0.1) in front of P_OUT.
+checkhost_setup()
+{
+	make_certs
+	pick_port; P_IN=$PORT
+	pick_port; P_TLS=$PORT
+	pick_port; P_OUT=$PORT
+	cat >"$T/peer.conf" <<-CONF
+		$(peer_globals)
+		[peer]
+		accept = 127.0.0.1:$P_TLS
+		connect = 127.0.0.1:$P_OUT
+		cert = $T/server.pem
+	CONF
+	cat >"$T/client.conf" <<-CONF
+		$(relay_globals)
+		[client]
+		client = yes
+		accept = 127.0.0.1:$P_IN
+		connect = 127.0.0.1:$P_TLS
+		CAfile = $T/ca.pem
+		verifyChain = yes
+		checkHost = $1
+	CONF
+	start_peer "$T/peer.conf" "$P_TLS"
+	PEER=$RELAY_PID
+	start_relay "$T/client.conf" "$P_IN"
+	CLIENT=$RELAY_PID
+	CLIENT_LOG=$RELAY_LOG
+}

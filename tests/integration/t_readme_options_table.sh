@@ -8,7 +8,7 @@ actual=$(sed -n '/<!-- options:begin -->/,/<!-- options:end -->/p' "$readme" | s
 if [ "$expected" != "$actual" ]; then
 	echo "README.md's option table differs from ktlsrelay --options-markdown:" >&2
 	diff <(echo "$expected") <(echo "$actual") >&2 || true
-	echo "regenerate it between the options markers" >&2
+	echo "run tools/update-readme-options" >&2
 	exit 1
 fi
 echo "README option table matches"
