@@ -109,37 +109,60 @@ static void put_be64(uint8_t *p, uint64_t v)
 		p[i] = v & 0xff;
 }
 
+/* Every tls12_crypto_info_* is laid out iv, key, salt, rec_seq after the header. */
+static uint8_t *field_iv(struct ktls_crypto *kc)
+{
+	return kc->u.bytes + sizeof(struct tls_crypto_info);
+}
+
+static uint8_t *field_key(struct ktls_crypto *kc)
+{
+	return field_iv(kc) + kc->cipher->iv_len;
+}
+
+static uint8_t *field_salt(struct ktls_crypto *kc)
+{
+	return field_key(kc) + kc->cipher->key_len;
+}
+
+static uint8_t *field_rec_seq(struct ktls_crypto *kc)
+{
+	return field_salt(kc) + kc->cipher->salt_len;
+}
+
+/* RFC 5288 §3: a TLS 1.2 GCM nonce is salt (key block) || an explicit part that we choose; the
+ * sequence number is unique per record, and RX reads it off the wire anyway. */
+static bool explicit_nonce(const struct ktls_cipher *c)
+{
+	return c->version == TLS_1_2_VERSION && c->salt_len;
+}
+
+void ktls_crypto_set_seq(struct ktls_crypto *kc, uint64_t seq)
+{
+	kc->seq = seq;
+	put_be64(field_rec_seq(kc), seq);
+	if (explicit_nonce(kc->cipher))
+		put_be64(field_iv(kc), seq);
+}
+
 int ktls_crypto_build(struct ktls_crypto *kc, const struct ktls_cipher *c, const uint8_t *key,
 		      const uint8_t *nonce, uint64_t seq)
 {
-	uint8_t *p;
-
 	if (c->info_len != sizeof(struct tls_crypto_info) + c->iv_len + c->key_len + c->salt_len +
 				   c->rec_seq_len ||
 	    c->info_len > sizeof(kc->u.bytes) || c->rec_seq_len != 8)
 		return -EINVAL;
 	memset(kc, 0, sizeof(*kc));
 	kc->cipher = c;
-	kc->seq = seq;
 	kc->len = c->info_len;
 	kc->u.info.version = c->version;
 	kc->u.info.cipher_type = c->kernel_type;
-	/* Every tls12_crypto_info_* is laid out iv, key, salt, rec_seq after the header. */
-	p = kc->u.bytes + sizeof(struct tls_crypto_info);
-	if (c->version == TLS_1_2_VERSION && c->salt_len) {
-		/* RFC 5288 §3: nonce = salt (key block) || explicit part, which we choose; the
-		 * sequence number is unique per record, and RX reads it off the wire anyway. */
-		put_be64(p, seq);
-	} else {
-		/* TLS 1.3 and ChaCha20: the kernel xors rec_seq into salt || iv (RFC 8446 §5.3). */
-		memcpy(p, nonce + c->salt_len, c->iv_len);
-	}
-	p += c->iv_len;
-	memcpy(p, key, c->key_len);
-	p += c->key_len;
-	memcpy(p, nonce, c->salt_len);
-	p += c->salt_len;
-	put_be64(p, seq);
+	/* TLS 1.3 and ChaCha20: the kernel xors rec_seq into salt || iv (RFC 8446 §5.3). */
+	if (!explicit_nonce(c))
+		memcpy(field_iv(kc), nonce + c->salt_len, c->iv_len);
+	memcpy(field_key(kc), key, c->key_len);
+	memcpy(field_salt(kc), nonce, c->salt_len);
+	ktls_crypto_set_seq(kc, seq);
 	return 0;
 }
 

@@ -91,7 +91,7 @@ int ktls_probe_format(const struct ktls_probe *p, char *buf, size_t len);
 /* What goes into setsockopt(SOL_TLS, TLS_TX or TLS_RX): the kernel struct, built in place. */
 struct ktls_crypto {
 	const struct ktls_cipher *cipher;
-	uint64_t seq;			/* records already protected with this key */
+	uint64_t seq;			/* records already protected with this key (read only) */
 	size_t len;			/* == cipher->info_len */
 	union {
 		struct tls_crypto_info info;
@@ -115,6 +115,8 @@ int ktls_tls12_key_block(const struct ktls_cipher *c, const uint8_t *master, siz
  * GCM nonce is the 4-byte salt; the explicit nonce starts at seq (unique per record). */
 int ktls_crypto_build(struct ktls_crypto *kc, const struct ktls_cipher *c, const uint8_t *key,
 		      const uint8_t *nonce, uint64_t seq);
+/* Sets the record number (rec_seq, and the TLS 1.2 GCM explicit nonce): never assign kc->seq. */
+void ktls_crypto_set_seq(struct ktls_crypto *kc, uint64_t seq);
 /* OPENSSL_cleanse() the whole struct. */
 void ktls_crypto_wipe(struct ktls_crypto *kc);
 

@@ -141,9 +141,9 @@ static void offload(const struct opts *o, SSL *ssl, int fd)
 		ret = ktls_ssl_export(ssl, &tx, &rx, why, sizeof(why));
 		if (ret == 0) {
 			if (!strcmp(o->break_seq, "rx"))
-				rx.seq++;
+				ktls_crypto_set_seq(&rx, rx.seq + 1);
 			else
-				tx.seq++;
+				ktls_crypto_set_seq(&tx, tx.seq + 1);
 			ret = ktls_install(fd, &tx, &rx, flags, &off, why, sizeof(why));
 		}
 		ktls_crypto_wipe(&tx);

@@ -163,6 +163,13 @@ static void crypto_info_layout_matches_kernel_structs(void **state)
 	assert_memory_equal(g->salt, nonce, 4);
 	assert_memory_equal(g->iv, seq, 8);
 
+	/* Changing the record number rewrites what the kernel reads, not just the field. */
+	ktls_crypto_set_seq(&kc, 0x0a0b);
+	assert_int_equal(g->rec_seq[6], 0x0a);
+	assert_int_equal(g->rec_seq[7], 0x0b);
+	assert_int_equal(g->iv[7], 0x0b);
+	assert_memory_equal(g->salt, nonce, 4);
+
 	ktls_crypto_wipe(&kc);
 	for (i = 0; i < sizeof(kc); i++)
 		assert_int_equal(((uint8_t *)&kc)[i], 0);
