@@ -91,13 +91,14 @@ _cleanup()
 trap _cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# spawn NAME CMD...: runs CMD in the background, stdout to $T/NAME.out, stderr to $T/NAME.err.
-# Sets SPAWN_PID.
+# spawn NAME CMD...: runs CMD in the background, stdout to $T/NAME.out, stderr to $T/NAME.err,
+# stdin from $SPAWN_IN (default /dev/null: what bash gives a background job anyway). Sets
+# SPAWN_PID.
 spawn()
 {
 	local name=$1
 	shift
-	"$@" >"$T/$name.out" 2>"$T/$name.err" &
+	"$@" <"${SPAWN_IN:-/dev/null}" >"$T/$name.out" 2>"$T/$name.err" &
 	SPAWN_PID=$!
 	track_pid "$SPAWN_PID"
 	keep_log "$T/$name.err"
@@ -787,4 +788,13 @@ checkhost_setup()
 	start_relay "$T/client.conf" "$P_IN"
 	CLIENT=$RELAY_PID
 	CLIENT_LOG=$RELAY_LOG
+}
+
+# saw_reset NAME: the socat peer spawned as NAME saw its connection fail. socat 1.7 reports a
+# reset on read as a warning ("W read(...): Connection reset by peer") and still exits 0, so
+# the exit code alone cannot tell; its stderr can.
+saw_reset()
+{
+	[ "${WAIT_RC:-0}" -ne 0 ] && return 0
+	grep -Eq ' [EW] (read|write|send|recv)[a-z]*\(.*(reset by peer|Broken pipe)' "$T/$1.err"
 }

@@ -9,7 +9,7 @@ spawn capture socat -u "TCP4-LISTEN:$P_CAP,bind=127.0.0.1,reuseaddr" "OPEN:$T/he
 CAP=$SPAWN_PID
 wait_port "$P_CAP" 5 || fail "capture not listening"
 hold
-spawn s_client.capture openssl s_client -connect "127.0.0.1:$P_CAP" -tls1_3 <"$HOLD"
+SPAWN_IN=$HOLD spawn s_client.capture openssl s_client -connect "127.0.0.1:$P_CAP" -tls1_3
 wait_size "$T/hello.bin" 100 5 || fail "no ClientHello captured"
 sleep 0.2
 kill "$SPAWN_PID" "$CAP" 2>/dev/null

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The plaintext sender resets its connection mid-stream (socat with SO_LINGER 0, killed with
+# SIGKILL: the kernel answers with a RST). The relay client must not turn that into a clean
+# TLS end (close_notify), which would tell the far side that the data is complete: the TLS
+# peer (openssl s_server) must see the stream end in error ("unexpected eof" or a reset), and
+# get no close_notify.
+#
+# Why this observes what it claims: s_server prints an error line only when the connection ends
+# without close_notify; on a close_notify it ends quietly (checked first, with a clean sender).
+. "$(dirname "$0")/lib.sh"
+
+make_certs
+pick_port; P_IN=$PORT
+pick_port; P_TLS=$PORT
+cat >"$T/client.conf" <<CONF
+$(relay_globals)
+[client]
+client = yes
+accept = 127.0.0.1:$P_IN
+connect = 127.0.0.1:$P_TLS
+CAfile = $T/ca.pem
+verifyChain = yes
+checkHost = localhost
+CONF
+start_relay "$T/client.conf" "$P_IN"; CLIENT=$RELAY_PID; CLIENT_LOG=$RELAY_LOG
+hold
+make_random "$T/a" 2
+
+s_server()
+{
+	spawn "$1" openssl s_server -quiet -naccept 1 -accept "127.0.0.1:$P_TLS" \
+		-cert "$T/server.crt" -key "$T/server.key"
+	SRV=$SPAWN_PID
+	wait_port "$P_TLS" 5 || fail "s_server not listening"
+}
+
+# A clean end first: the machinery must not see an error where there is none.
+SPAWN_IN=$HOLD s_server clean
+send_file "$P_IN" "$T/a" || fail "clean sender failed"
+wait_pid "$SRV" 20 || fail "s_server did not end after a clean close"
+same_bytes "$T/a" "$T/clean.out" "clean transfer"
+grep -qi "error" "$T/clean.err" && fail "s_server reported an error after a clean close"
+
+# Now a reset in mid-stream: 2 MiB, then silence, then SIGKILL with SO_LINGER 0.
+SPAWN_IN=$HOLD s_server reset
+mkfifo "$T/feed"
+(cat "$T/a"; exec sleep 120) >"$T/feed" &
+track_pid $!
+spawn sender socat -T 60 -u "OPEN:$T/feed,rdonly" "TCP4:127.0.0.1:$P_IN,linger=0"
+SENDER=$SPAWN_PID
+wait_size "$T/reset.out" $((2 * 1024 * 1024)) 20 || fail "the first 2 MiB never arrived"
+kill -KILL "$SENDER"
+wait_pid "$SRV" 10 || fail "s_server still connected 10 s after the sender's reset"
+log "s_server: $(grep -i error "$T/reset.err" | head -n 1)"
+grep -Eqi "unexpected eof|reset by peer|error" "$T/reset.err" ||
+	fail "the TLS peer saw a clean end (close_notify) after the sender was reset"
+log_expect "$CLIENT_LOG" '\[client\] #[0-9]+ closed .*result=(reset|error)' '' "abort logged"
+stop_relay "$CLIENT"
+pass
