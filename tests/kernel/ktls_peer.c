@@ -7,7 +7,7 @@
  *             [--break-seq tx|rx] [--no-pad]
  *
  * --suite is a TLS 1.3 ciphersuite, or with --tls12 an OpenSSL cipher list. --expect: bytes to
- * receive before closing (otherwise: until the peer's close_notify). --break-seq installs that
+ * receive before sending close_notify (otherwise: until the peer's close_notify, then ours). --break-seq installs that
  * direction's key with a record number off by one: the transfer must then fail.
  * Exit: 0 done, 1 error, 2 the kernel reported EBADMSG (a record failed authentication),
  * 3 the peer sent a KeyUpdate, 4 offload refused. Prints "offload: ...", "state: ...",
@@ -236,7 +236,7 @@ static void transfer(const struct opts *o, int fd)
 			have = n;
 			off = 0;
 		}
-		if (eof && !closed && (o->expect < 0 || c.received >= o->expect)) {
+		if (eof && !closed && o->expect >= 0 && c.received >= o->expect) {
 			/* All sent and all expected received: say goodbye through the kernel. */
 			if (ktls_send_close_notify(fd) < 0)
 				die("close_notify");
@@ -257,6 +257,12 @@ static void transfer(const struct opts *o, int fd)
 		}
 		if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
 			read_one(fd, out, &c);
+	}
+	/* Without --expect the peer ends the connection; answer its close_notify (RFC 8446 §6.1). */
+	n = closed ? 0 : ktls_send_close_notify(fd);
+	if (n < 0 && n != -EPIPE && n != -ECONNRESET) {
+		errno = -n;
+		die("close_notify");
 	}
 	printf("done: sent=%lld received=%lld data_records=%u tickets=%u peer_close=%s\n", c.sent,
 	       c.received, c.records, c.tickets, c.peer_closed ? "yes" : "no");
