@@ -41,8 +41,8 @@ static int set_key(int fd, int dir, const struct ktls_crypto *kc, char *why, siz
 	return -errno;
 }
 
-int ktls_install(int fd, const struct ktls_crypto *tx, const struct ktls_crypto *rx,
-		 unsigned flags, struct ktls_offload *result, char *why, size_t whylen)
+int ktls_install(int fd, const struct ktls_crypto *tx, const struct ktls_crypto *rx, unsigned flags,
+		 struct ktls_offload *result, char *why, size_t whylen)
 {
 	const struct ktls_crypto *any = tx ? tx : rx;
 	int ret, one = 1;

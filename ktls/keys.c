@@ -57,7 +57,8 @@ int ktls_hkdf_expand_label(const char *digest, const uint8_t *secret, size_t sec
 
 	params[0] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
 	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)digest, 0);
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, secret_len);
+	params[2] =
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, secret_len);
 	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, n);
 	params[4] = OSSL_PARAM_construct_end();
 	return kdf_derive("HKDF", params, out, out_len);
@@ -70,7 +71,8 @@ int ktls_tls13_key_iv(const struct ktls_cipher *c, const uint8_t *secret, size_t
 
 	/* RFC 8446 §7.3: write_key = HKDF-Expand-Label(Secret, "key", "", key_length),
 	 * write_iv = HKDF-Expand-Label(Secret, "iv", "", iv_length), iv_length 12 (§5.3). */
-	ret = ktls_hkdf_expand_label(c->digest, secret, secret_len, "key", NULL, 0, key, c->key_len);
+	ret =
+	    ktls_hkdf_expand_label(c->digest, secret, secret_len, "key", NULL, 0, key, c->key_len);
 	if (ret < 0)
 		return ret;
 	return ktls_hkdf_expand_label(c->digest, secret, secret_len, "iv", NULL, 0, iv, 12);
@@ -92,8 +94,8 @@ int ktls_tls12_key_block(const struct ktls_cipher *c, const uint8_t *master, siz
 	memcpy(seed + 13, server_random, 32);
 	memcpy(seed + 45, client_random, 32);
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)c->digest, 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, (void *)master,
-						      master_len);
+	params[1] =
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, (void *)master, master_len);
 	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, seed, sizeof(seed));
 	params[3] = OSSL_PARAM_construct_end();
 	ret = kdf_derive("TLS1-PRF", params, out, out_len);
@@ -149,7 +151,7 @@ int ktls_crypto_build(struct ktls_crypto *kc, const struct ktls_cipher *c, const
 		      const uint8_t *nonce, uint64_t seq)
 {
 	if (c->info_len != sizeof(struct tls_crypto_info) + c->iv_len + c->key_len + c->salt_len +
-				   c->rec_seq_len ||
+			       c->rec_seq_len ||
 	    c->info_len > sizeof(kc->u.bytes) || c->rec_seq_len != 8)
 		return -EINVAL;
 	memset(kc, 0, sizeof(*kc));

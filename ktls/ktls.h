@@ -41,20 +41,20 @@
  * tls12_crypto_info_* structs are all {version, cipher_type, iv, key, salt, rec_seq} with the
  * sizes below, so info_len == 4 + iv_len + key_len + salt_len + rec_seq_len. */
 struct ktls_cipher {
-	uint16_t suite;		 /* IANA id, == SSL_CIPHER_get_protocol_id() */
-	uint16_t version;	 /* TLS_1_2_VERSION or TLS_1_3_VERSION (linux/tls.h) */
-	const char *iana;	 /* "TLS_AES_128_GCM_SHA256" */
-	const char *kname;	 /* kernel-style short name: "aes-gcm-128" (as ss(8) prints it) */
-	uint16_t kernel_type;	 /* TLS_CIPHER_AES_GCM_128, ... */
-	uint8_t key_len;	 /* kernel crypto_info sizes */
+	uint16_t suite;	      /* IANA id, == SSL_CIPHER_get_protocol_id() */
+	uint16_t version;     /* TLS_1_2_VERSION or TLS_1_3_VERSION (linux/tls.h) */
+	const char *iana;     /* "TLS_AES_128_GCM_SHA256" */
+	const char *kname;    /* kernel-style short name: "aes-gcm-128" (as ss(8) prints it) */
+	uint16_t kernel_type; /* TLS_CIPHER_AES_GCM_128, ... */
+	uint8_t key_len;      /* kernel crypto_info sizes */
 	uint8_t iv_len;
 	uint8_t salt_len;
 	uint8_t rec_seq_len;
 	uint8_t tag_len;
-	uint8_t fixed_iv_len;	 /* TLS 1.2 key block IV per side (RFC 5288: 4; RFC 7905: 12) */
-	uint16_t info_len;	 /* sizeof(struct tls12_crypto_info_...), the exact setsockopt optlen */
-	const char *digest;	 /* hash of the suite: HKDF (1.3) or PRF (1.2) */
-	bool offload;		 /* false: known to the kernel but we refuse to install it */
+	uint8_t fixed_iv_len; /* TLS 1.2 key block IV per side (RFC 5288: 4; RFC 7905: 12) */
+	uint16_t info_len;  /* sizeof(struct tls12_crypto_info_...), the exact setsockopt optlen */
+	const char *digest; /* hash of the suite: HKDF (1.3) or PRF (1.2) */
+	bool offload;	    /* false: known to the kernel but we refuse to install it */
 };
 
 /* The cipher table itself, for listing (n rows). */
@@ -68,14 +68,14 @@ const struct ktls_cipher *ktls_cipher_by_kernel_type(uint16_t kernel_type);
 
 /* What this kernel's TLS ULP can do, found once at start-up. */
 struct ktls_probe {
-	bool ulp;		/* setsockopt(TCP_ULP, "tls") works */
-	char why[128];		/* when !ulp: why not, for the log ("kernel has no TLS ULP") */
-	uint32_t ciphers;	/* bit (kernel_type - TLS_CIPHER_AES_GCM_128): TLS_TX accepted */
-	bool rx;		/* TLS_RX accepted (TLS 1.3, aes-gcm-128) */
-	bool rx_no_pad;		/* TLS_RX_EXPECT_NO_PAD accepted */
-	bool tx_zerocopy_ro;	/* TLS_TX_ZEROCOPY_RO accepted */
-	bool rekey;		/* a second TLS_TX on one socket accepted (KeyUpdate support, 6.14+) */
-	char kernel[64];	/* uname release */
+	bool ulp;	     /* setsockopt(TCP_ULP, "tls") works */
+	char why[128];	     /* when !ulp: why not, for the log ("kernel has no TLS ULP") */
+	uint32_t ciphers;    /* bit (kernel_type - TLS_CIPHER_AES_GCM_128): TLS_TX accepted */
+	bool rx;	     /* TLS_RX accepted (TLS 1.3, aes-gcm-128) */
+	bool rx_no_pad;	     /* TLS_RX_EXPECT_NO_PAD accepted */
+	bool tx_zerocopy_ro; /* TLS_TX_ZEROCOPY_RO accepted */
+	bool rekey;	     /* a second TLS_TX on one socket accepted (KeyUpdate support, 6.14+) */
+	char kernel[64];     /* uname release */
 };
 
 int ktls_probe(struct ktls_probe *out);
@@ -91,11 +91,11 @@ int ktls_probe_format(const struct ktls_probe *p, char *buf, size_t len);
 /* What goes into setsockopt(SOL_TLS, TLS_TX or TLS_RX): the kernel struct, built in place. */
 struct ktls_crypto {
 	const struct ktls_cipher *cipher;
-	uint64_t seq;			/* records already protected with this key (read only) */
-	size_t len;			/* == cipher->info_len */
+	uint64_t seq; /* records already protected with this key (read only) */
+	size_t len;   /* == cipher->info_len */
 	union {
 		struct tls_crypto_info info;
-		uint8_t bytes[128];	/* large enough for every struct tls12_crypto_info_* */
+		uint8_t bytes[128]; /* large enough for every struct tls12_crypto_info_* */
 	} u;
 };
 
@@ -155,8 +155,8 @@ int ktls_ssl_offload(SSL *ssl, int fd, unsigned flags, struct ktls_offload *resu
 
 /* Lower level, used by ktls_ssl_offload: TCP_ULP "tls", TLS_TX, TLS_RX, optional no-pad. Either
  * of tx/rx may be NULL. Does not wipe. */
-int ktls_install(int fd, const struct ktls_crypto *tx, const struct ktls_crypto *rx,
-		 unsigned flags, struct ktls_offload *result, char *why, size_t whylen);
+int ktls_install(int fd, const struct ktls_crypto *tx, const struct ktls_crypto *rx, unsigned flags,
+		 struct ktls_offload *result, char *why, size_t whylen);
 
 /* ---- control records (records.c) ---- */
 
@@ -173,12 +173,12 @@ enum ktls_record_kind {
 
 struct ktls_record_info {
 	enum ktls_record_kind kind;
-	uint8_t type;		/* the record's content type */
-	uint8_t hs_type;	/* handshake: type of the deciding message */
-	unsigned hs_count;	/* handshake: messages in the record */
-	bool update_requested;	/* KeyUpdate: the peer asks us to update ours too */
-	uint8_t alert_level;	/* alert: 1 warning, 2 fatal */
-	uint8_t alert_desc;	/* alert: RFC 8446 §6 AlertDescription */
+	uint8_t type;	       /* the record's content type */
+	uint8_t hs_type;       /* handshake: type of the deciding message */
+	unsigned hs_count;     /* handshake: messages in the record */
+	bool update_requested; /* KeyUpdate: the peer asks us to update ours too */
+	uint8_t alert_level;   /* alert: 1 warning, 2 fatal */
+	uint8_t alert_desc;    /* alert: RFC 8446 §6 AlertDescription */
 };
 
 /* Pure: what a decrypted record (type, plaintext bytes) is. A handshake message that does not
@@ -200,8 +200,8 @@ ssize_t ktls_recv_record(int fd, uint8_t *type, void *buf, size_t len, int flags
 
 struct ktls_state {
 	enum ktls_mode tx, rx;
-	bool ulp;			/* TCP_ULP is "tls" */
-	uint16_t version;		/* TLS_1_2_VERSION, TLS_1_3_VERSION, 0 unknown */
+	bool ulp;			  /* TCP_ULP is "tls" */
+	uint16_t version;		  /* TLS_1_2_VERSION, TLS_1_3_VERSION, 0 unknown */
 	const struct ktls_cipher *cipher; /* NULL when neither direction is in the kernel */
 	bool rx_no_pad;
 };

@@ -86,15 +86,15 @@ static void probe_features(struct ktls_probe *out, const struct ktls_cipher *gcm
 	if (ulp_pair(&a, &b) == 0) {
 		out->rx = try_key(a, TLS_RX, gcm) == 0;
 		/* Accepted only once TLS 1.3 RX keys are set (tls_main.c). */
-		out->rx_no_pad = out->rx && setsockopt(a, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &one,
-						       sizeof(one)) == 0;
+		out->rx_no_pad =
+		    out->rx && setsockopt(a, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &one, sizeof(one)) == 0;
 		close(a);
 		close(b);
 	}
 	if (ulp_pair(&a, &b) == 0) {
 		if (try_key(a, TLS_TX, gcm) == 0) {
-			out->tx_zerocopy_ro = setsockopt(a, SOL_TLS, TLS_TX_ZEROCOPY_RO, &one,
-							 sizeof(one)) == 0;
+			out->tx_zerocopy_ro =
+			    setsockopt(a, SOL_TLS, TLS_TX_ZEROCOPY_RO, &one, sizeof(one)) == 0;
 			/* Before 6.14 a second key on one socket is EBUSY: no KeyUpdate. */
 			out->rekey = try_key(a, TLS_TX, gcm) == 0;
 		}
@@ -115,7 +115,8 @@ int ktls_probe(struct ktls_probe *out)
 		snprintf(out->kernel, sizeof(out->kernel), "%.63s", u.release);
 	ret = connected_pair(&a, &b);
 	if (ret < 0) {
-		snprintf(out->why, sizeof(out->why), "cannot probe the TLS ULP: %s", strerror(-ret));
+		snprintf(out->why, sizeof(out->why), "cannot probe the TLS ULP: %s",
+			 strerror(-ret));
 		return ret;
 	}
 	if (setsockopt(a, IPPROTO_TCP, TCP_ULP, "tls", 3) == 0) {

@@ -86,20 +86,33 @@ static const struct {
 	uint8_t code;
 	const char *name;
 } alert_names[] = {
-	{0, "close_notify"},	      {10, "unexpected_message"},
-	{20, "bad_record_mac"},	      {22, "record_overflow"},
-	{40, "handshake_failure"},    {42, "bad_certificate"},
-	{43, "unsupported_certificate"}, {44, "certificate_revoked"},
-	{45, "certificate_expired"},  {46, "certificate_unknown"},
-	{47, "illegal_parameter"},    {48, "unknown_ca"},
-	{49, "access_denied"},	      {50, "decode_error"},
-	{51, "decrypt_error"},	      {70, "protocol_version"},
-	{71, "insufficient_security"}, {80, "internal_error"},
-	{86, "inappropriate_fallback"}, {90, "user_canceled"},
-	{109, "missing_extension"},   {110, "unsupported_extension"},
-	{112, "unrecognized_name"},   {113, "bad_certificate_status_response"},
-	{115, "unknown_psk_identity"}, {116, "certificate_required"},
-	{120, "no_application_protocol"},
+    {0, "close_notify"},
+    {10, "unexpected_message"},
+    {20, "bad_record_mac"},
+    {22, "record_overflow"},
+    {40, "handshake_failure"},
+    {42, "bad_certificate"},
+    {43, "unsupported_certificate"},
+    {44, "certificate_revoked"},
+    {45, "certificate_expired"},
+    {46, "certificate_unknown"},
+    {47, "illegal_parameter"},
+    {48, "unknown_ca"},
+    {49, "access_denied"},
+    {50, "decode_error"},
+    {51, "decrypt_error"},
+    {70, "protocol_version"},
+    {71, "insufficient_security"},
+    {80, "internal_error"},
+    {86, "inappropriate_fallback"},
+    {90, "user_canceled"},
+    {109, "missing_extension"},
+    {110, "unsupported_extension"},
+    {112, "unrecognized_name"},
+    {113, "bad_certificate_status_response"},
+    {115, "unknown_psk_identity"},
+    {116, "certificate_required"},
+    {120, "no_application_protocol"},
 };
 
 static const char *alert_name(uint8_t code)
@@ -128,8 +141,8 @@ int ktls_record_format(const struct ktls_record_info *ri, char *buf, size_t len)
 		return snprintf(buf, len, "close_notify");
 	case KTLS_REC_ALERT:
 		return snprintf(buf, len, "alert %s %s(%u)",
-				ri->alert_level == 2 ? "fatal" : "warning", alert_name(ri->alert_desc),
-				ri->alert_desc);
+				ri->alert_level == 2 ? "fatal" : "warning",
+				alert_name(ri->alert_desc), ri->alert_desc);
 	case KTLS_REC_OTHER:
 		return snprintf(buf, len, "record type %u", ri->type);
 	case KTLS_REC_MALFORMED:
@@ -144,10 +157,8 @@ int ktls_send_alert(int fd, uint8_t level, uint8_t desc)
 	uint8_t body[2] = {level, desc}, type = KTLS_RT_ALERT;
 	char cbuf[CMSG_SPACE(sizeof(type))] = {0};
 	struct iovec iov = {.iov_base = body, .iov_len = sizeof(body)};
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf)};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
 	ssize_t n;
 
@@ -170,10 +181,8 @@ ssize_t ktls_recv_record(int fd, uint8_t *type, void *buf, size_t len, int flags
 {
 	char cbuf[CMSG_SPACE(sizeof(uint8_t))];
 	struct iovec iov = {.iov_base = buf, .iov_len = len};
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf)};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *cmsg;
 	ssize_t n;
 

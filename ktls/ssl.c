@@ -277,7 +277,7 @@ int ktls_ssl_export(SSL *ssl, struct ktls_crypto *tx, struct ktls_crypto *rx, ch
 		ret = -EAGAIN;
 		goto out;
 	}
-	kversion = version == TLS1_3_VERSION ? TLS_1_3_VERSION
+	kversion = version == TLS1_3_VERSION   ? TLS_1_3_VERSION
 		   : version == TLS1_2_VERSION ? TLS_1_2_VERSION
 					       : 0;
 	c = ktls_cipher_by_suite(SSL_CIPHER_get_protocol_id(sc));

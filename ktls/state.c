@@ -68,5 +68,6 @@ int ktls_state_format(const struct ktls_state *st, char *buf, size_t len)
 			st->version == TLS_1_3_VERSION ? st->cipher->iana : st->cipher->kname,
 			st->version == TLS_1_3_VERSION ? " (" : "",
 			st->version == TLS_1_3_VERSION ? st->cipher->kname : "",
-			st->version == TLS_1_3_VERSION ? ")" : "", st->rx_no_pad ? " rx_no_pad" : "");
+			st->version == TLS_1_3_VERSION ? ")" : "",
+			st->rx_no_pad ? " rx_no_pad" : "");
 }

@@ -7,11 +7,11 @@
  *             [--break-seq tx|rx] [--no-pad]
  *
  * --suite is a TLS 1.3 ciphersuite, or with --tls12 an OpenSSL cipher list. --expect: bytes to
- * receive before sending close_notify (otherwise: until the peer's close_notify, then ours). --break-seq installs that
- * direction's key with a record number off by one: the transfer must then fail.
- * Exit: 0 done, 1 error, 2 the kernel reported EBADMSG (a record failed authentication),
- * 3 the peer sent a KeyUpdate, 4 offload refused. Prints "offload: ...", "state: ...",
- * "records: ..." and "done: ..." lines on stdout. */
+ * receive before sending close_notify (otherwise: until the peer's close_notify, then ours).
+ * --break-seq installs that direction's key with a record number off by one: the transfer must then
+ * fail. Exit: 0 done, 1 error, 2 the kernel reported EBADMSG (a record failed authentication), 3
+ * the peer sent a KeyUpdate, 4 offload refused. Prints "offload: ...", "state: ...", "records: ..."
+ * and "done: ..." lines on stdout. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -46,7 +46,8 @@ static int die(const char *what)
 
 static int tcp_connect(int port)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port),
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons(port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	int fd, i;
 
@@ -65,7 +66,8 @@ static int tcp_connect(int port)
 
 static int tcp_accept(int port, const char *ready)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port),
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons(port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	int lfd, fd, one = 1;
 	FILE *f;
@@ -258,7 +260,8 @@ static void transfer(const struct opts *o, int fd)
 		if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
 			read_one(fd, out, &c);
 	}
-	/* Without --expect the peer ends the connection; answer its close_notify (RFC 8446 §6.1). */
+	/* Without --expect the peer ends the connection; answer its close_notify (RFC 8446 §6.1).
+	 */
 	n = closed ? 0 : ktls_send_close_notify(fd);
 	if (n < 0 && n != -EPIPE && n != -ECONNRESET) {
 		errno = -n;
@@ -275,11 +278,11 @@ static void transfer(const struct opts *o, int fd)
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"connect", 1, 0, 'c'}, {"listen", 1, 0, 'l'},	 {"ready", 1, 0, 'r'},
-		{"cert", 1, 0, 'C'},	{"key", 1, 0, 'K'},	 {"suite", 1, 0, 's'},
-		{"send", 1, 0, 'S'},	{"recv", 1, 0, 'R'},	 {"expect", 1, 0, 'e'},
-		{"tls12", 0, 0, '2'},	{"break-seq", 1, 0, 'b'}, {"no-pad", 0, 0, 'n'},
-		{0, 0, 0, 0},
+	    {"connect", 1, 0, 'c'}, {"listen", 1, 0, 'l'},    {"ready", 1, 0, 'r'},
+	    {"cert", 1, 0, 'C'},    {"key", 1, 0, 'K'},	      {"suite", 1, 0, 's'},
+	    {"send", 1, 0, 'S'},    {"recv", 1, 0, 'R'},      {"expect", 1, 0, 'e'},
+	    {"tls12", 0, 0, '2'},   {"break-seq", 1, 0, 'b'}, {"no-pad", 0, 0, 'n'},
+	    {0, 0, 0, 0},
 	};
 	struct opts o = {.expect = -1};
 	int ch, fd;
@@ -287,19 +290,45 @@ int main(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'c': o.connect_port = atoi(optarg); break;
-		case 'l': o.listen_port = atoi(optarg); break;
-		case 'r': o.ready = optarg; break;
-		case 'C': o.cert = optarg; break;
-		case 'K': o.key = optarg; break;
-		case 's': o.suite = optarg; break;
-		case 'S': o.send = optarg; break;
-		case 'R': o.recv = optarg; break;
-		case 'e': o.expect = atoll(optarg); break;
-		case '2': o.tls12 = true; break;
-		case 'b': o.break_seq = optarg; break;
-		case 'n': o.no_pad = true; break;
-		default: fprintf(stderr, "ktls_peer: bad arguments\n"); return 1;
+		case 'c':
+			o.connect_port = atoi(optarg);
+			break;
+		case 'l':
+			o.listen_port = atoi(optarg);
+			break;
+		case 'r':
+			o.ready = optarg;
+			break;
+		case 'C':
+			o.cert = optarg;
+			break;
+		case 'K':
+			o.key = optarg;
+			break;
+		case 's':
+			o.suite = optarg;
+			break;
+		case 'S':
+			o.send = optarg;
+			break;
+		case 'R':
+			o.recv = optarg;
+			break;
+		case 'e':
+			o.expect = atoll(optarg);
+			break;
+		case '2':
+			o.tls12 = true;
+			break;
+		case 'b':
+			o.break_seq = optarg;
+			break;
+		case 'n':
+			o.no_pad = true;
+			break;
+		default:
+			fprintf(stderr, "ktls_peer: bad arguments\n");
+			return 1;
 		}
 	}
 	if (!o.connect_port == !o.listen_port) {

@@ -399,17 +399,17 @@ static void offload_refusal_leaves_connection_in_user_space(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(tls13_aes_128_gcm_keys_and_seq),
-		cmocka_unit_test(tls13_aes_256_gcm_keys_and_seq),
-		cmocka_unit_test(tls13_chacha20_poly1305_keys_and_seq),
-		cmocka_unit_test(tls12_aes_128_gcm_keys_and_seq),
-		cmocka_unit_test(tls12_aes_256_gcm_keys_and_seq),
-		cmocka_unit_test(tls12_chacha20_poly1305_keys_and_seq),
-		cmocka_unit_test(tls13_ticket_count_follows_num_tickets),
-		cmocka_unit_test(refuses_when_openssl_buffered_bytes),
-		cmocka_unit_test(refuses_aes_ccm),
-		cmocka_unit_test(refuses_without_attach),
-		cmocka_unit_test(offload_refusal_leaves_connection_in_user_space),
+	    cmocka_unit_test(tls13_aes_128_gcm_keys_and_seq),
+	    cmocka_unit_test(tls13_aes_256_gcm_keys_and_seq),
+	    cmocka_unit_test(tls13_chacha20_poly1305_keys_and_seq),
+	    cmocka_unit_test(tls12_aes_128_gcm_keys_and_seq),
+	    cmocka_unit_test(tls12_aes_256_gcm_keys_and_seq),
+	    cmocka_unit_test(tls12_chacha20_poly1305_keys_and_seq),
+	    cmocka_unit_test(tls13_ticket_count_follows_num_tickets),
+	    cmocka_unit_test(refuses_when_openssl_buffered_bytes),
+	    cmocka_unit_test(refuses_aes_ccm),
+	    cmocka_unit_test(refuses_without_attach),
+	    cmocka_unit_test(offload_refusal_leaves_connection_in_user_space),
 	};
 
 	return cmocka_run_group_tests(tests, make_cert, free_cert);

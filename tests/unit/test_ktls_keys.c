@@ -39,14 +39,14 @@ struct vector {
 
 /* RFC 8448 §3 "Simple 1-RTT Handshake", TLS_AES_128_GCM_SHA256. */
 static const struct vector rfc8448[] = {
-	{"§3 {server} derive write traffic keys for application data",
-	 "a1 1a f9 f0 55 31 f8 56 ad 47 11 6b 45 a9 50 32 82 04 b4 f4 4b fb 6b 3a 4b 4f 1f 3f cb 63 "
-	 "16 43",
-	 "9f 02 28 3b 6c 9c 07 ef c2 6b b9 f2 ac 92 e3 56", "cf 78 2b 88 dd 83 54 9a ad f1 e9 84"},
-	{"§3 {client} derive write traffic keys for application data",
-	 "9e 40 64 6c e7 9a 7f 9d c0 5a f8 88 9b ce 65 52 87 5a fa 0b 06 df 00 87 f7 92 eb b7 c1 75 "
-	 "04 a5",
-	 "17 42 2d da 59 6e d5 d9 ac d8 90 e3 c6 3f 50 51", "5b 78 92 3d ee 08 57 90 33 e5 23 d9"},
+    {"§3 {server} derive write traffic keys for application data",
+     "a1 1a f9 f0 55 31 f8 56 ad 47 11 6b 45 a9 50 32 82 04 b4 f4 4b fb 6b 3a 4b 4f 1f 3f cb 63 "
+     "16 43",
+     "9f 02 28 3b 6c 9c 07 ef c2 6b b9 f2 ac 92 e3 56", "cf 78 2b 88 dd 83 54 9a ad f1 e9 84"},
+    {"§3 {client} derive write traffic keys for application data",
+     "9e 40 64 6c e7 9a 7f 9d c0 5a f8 88 9b ce 65 52 87 5a fa 0b 06 df 00 87 f7 92 eb b7 c1 75 "
+     "04 a5",
+     "17 42 2d da 59 6e d5 d9 ac d8 90 e3 c6 3f 50 51", "5b 78 92 3d ee 08 57 90 33 e5 23 d9"},
 };
 
 static void tls13_key_iv_matches_rfc8448(void **state)
@@ -94,8 +94,8 @@ static void openssl_tls13_kdf(const char *digest, const uint8_t *secret, size_t 
 	p[1] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)digest, 0);
 	p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, slen);
 	p[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PREFIX, "tls13 ", 6);
-	p[4] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_LABEL, (void *)label,
-						 strlen(label));
+	p[4] =
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_LABEL, (void *)label, strlen(label));
 	p[5] = OSSL_PARAM_construct_end();
 	assert_int_equal(EVP_KDF_derive(kctx, out, out_len, p), 1);
 	EVP_KDF_CTX_free(kctx);
@@ -138,7 +138,8 @@ static void crypto_info_layout_matches_kernel_structs(void **state)
 		key[i] = 0x40 + i;
 	for (i = 0; i < sizeof(nonce); i++)
 		nonce[i] = 0x10 + i;
-	assert_int_equal(ktls_crypto_build(&kc, ktls_cipher_by_suite(0x1301), key, nonce, 0x102), 0);
+	assert_int_equal(ktls_crypto_build(&kc, ktls_cipher_by_suite(0x1301), key, nonce, 0x102),
+			 0);
 	g = (void *)kc.u.bytes;
 	assert_int_equal(kc.len, sizeof(*g));
 	assert_int_equal(g->info.version, TLS_1_3_VERSION);
@@ -148,7 +149,8 @@ static void crypto_info_layout_matches_kernel_structs(void **state)
 	assert_memory_equal(g->key, key, 16);
 	assert_memory_equal(g->rec_seq, seq, 8);
 
-	assert_int_equal(ktls_crypto_build(&kc, ktls_cipher_by_suite(0x1303), key, nonce, 0x102), 0);
+	assert_int_equal(ktls_crypto_build(&kc, ktls_cipher_by_suite(0x1303), key, nonce, 0x102),
+			 0);
 	ch = (void *)kc.u.bytes;
 	assert_int_equal(kc.len, sizeof(*ch));
 	assert_int_equal(ch->info.cipher_type, TLS_CIPHER_CHACHA20_POLY1305);
@@ -157,7 +159,8 @@ static void crypto_info_layout_matches_kernel_structs(void **state)
 	assert_memory_equal(ch->rec_seq, seq, 8);
 
 	/* TLS 1.2 GCM: the explicit nonce we send starts at the sequence number. */
-	assert_int_equal(ktls_crypto_build(&kc, ktls_cipher_by_suite(0xc02f), key, nonce, 0x102), 0);
+	assert_int_equal(ktls_crypto_build(&kc, ktls_cipher_by_suite(0xc02f), key, nonce, 0x102),
+			 0);
 	g = (void *)kc.u.bytes;
 	assert_int_equal(g->info.version, TLS_1_2_VERSION);
 	assert_memory_equal(g->salt, nonce, 4);
@@ -192,11 +195,11 @@ static void tls12_key_block_has_suite_length(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(tls13_key_iv_matches_rfc8448),
-		cmocka_unit_test(tls13_key_iv_differs_for_another_label),
-		cmocka_unit_test(tls13_key_iv_matches_openssl_for_every_suite),
-		cmocka_unit_test(crypto_info_layout_matches_kernel_structs),
-		cmocka_unit_test(tls12_key_block_has_suite_length),
+	    cmocka_unit_test(tls13_key_iv_matches_rfc8448),
+	    cmocka_unit_test(tls13_key_iv_differs_for_another_label),
+	    cmocka_unit_test(tls13_key_iv_matches_openssl_for_every_suite),
+	    cmocka_unit_test(crypto_info_layout_matches_kernel_structs),
+	    cmocka_unit_test(tls12_key_block_has_suite_length),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -121,8 +121,8 @@ static void cipher_table_is_consistent(void **state)
 	t = ktls_cipher_table(&n);
 	assert_true(n >= 7);
 	for (i = 0; i < n; i++) {
-		assert_int_equal(t[i].info_len, 4 + t[i].iv_len + t[i].key_len + t[i].salt_len +
-							t[i].rec_seq_len);
+		assert_int_equal(t[i].info_len,
+				 4 + t[i].iv_len + t[i].key_len + t[i].salt_len + t[i].rec_seq_len);
 		assert_int_equal(t[i].salt_len + t[i].iv_len, 12);
 		assert_int_equal(t[i].tag_len, 16);
 		for (j = 0; j < i; j++)
@@ -165,17 +165,17 @@ static void probe_line_without_ulp_says_why(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(application_data_is_data),
-		cmocka_unit_test(two_tickets_in_one_record_are_tickets),
-		cmocka_unit_test(key_update_says_whether_requested),
-		cmocka_unit_test(key_update_after_a_ticket_is_key_update),
-		cmocka_unit_test(bad_key_updates_are_malformed),
-		cmocka_unit_test(other_handshake_message_is_handshake),
-		cmocka_unit_test(truncated_handshake_is_malformed),
-		cmocka_unit_test(alerts_close_notify_and_others),
-		cmocka_unit_test(unknown_type_is_other),
-		cmocka_unit_test(cipher_table_is_consistent),
-		cmocka_unit_test(probe_line_without_ulp_says_why),
+	    cmocka_unit_test(application_data_is_data),
+	    cmocka_unit_test(two_tickets_in_one_record_are_tickets),
+	    cmocka_unit_test(key_update_says_whether_requested),
+	    cmocka_unit_test(key_update_after_a_ticket_is_key_update),
+	    cmocka_unit_test(bad_key_updates_are_malformed),
+	    cmocka_unit_test(other_handshake_message_is_handshake),
+	    cmocka_unit_test(truncated_handshake_is_malformed),
+	    cmocka_unit_test(alerts_close_notify_and_others),
+	    cmocka_unit_test(unknown_type_is_other),
+	    cmocka_unit_test(cipher_table_is_consistent),
+	    cmocka_unit_test(probe_line_without_ulp_says_why),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
