@@ -28,7 +28,7 @@ make_random "$T/a" 2
 
 s_server()
 {
-	spawn "$1" openssl s_server -quiet -naccept 1 -accept "127.0.0.1:$P_TLS" \
+	spawn "$1" openssl s_server -quiet -nbio -naccept 1 -accept "127.0.0.1:$P_TLS" \
 		-cert "$T/server.crt" -key "$T/server.key"
 	SRV=$SPAWN_PID
 	wait_port "$P_TLS" 5 || fail "s_server not listening"
