@@ -7,6 +7,10 @@
 # instead: ktlsrelay reads stunnel's configuration format, so every test can check its own
 # machinery against the program it replaces.
 #
+# Environment: KTLSRELAY_BIN (where ktlsrelay is), KTLSRELAY_RELAY=stunnel (self-check),
+# KTLSRELAY_TEST_MB (transfer size, default 64 MiB; the VM uses less), KTLSRELAY_TEST_KEEP=1
+# (keep the temporary folder), KTLSRELAY_STUNNEL (stunnel binary, default stunnel4).
+#
 # Conventions: exit 0 pass, 1 fail, 77 skip. Everything a test starts goes through spawn (or is
 # registered with track_pid) so the EXIT trap can kill it; logs registered with keep_log are
 # printed when the test fails.
@@ -25,7 +29,6 @@ chmod 755 "$T"
 PIDS=()
 LOGS=()
 USED_PORTS=" "
-SPAWN_N=0
 
 log()
 {

@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "chroot and setuid need root"
+grep -q "^nobody:" /etc/passwd || skip "no user nobody"
 make_certs
 pick_port; P_IN=$PORT
 pick_port; P_TLS=$PORT
