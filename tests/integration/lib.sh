@@ -209,7 +209,8 @@ same_bytes()
 	a=$(sha "$1")
 	[ -e "$2" ] || fail "$3: $2 was never written"
 	b=$(sha "$2")
-	[ "$a" = "$b" ] || fail "$3: sha256 differs: sent $(file_size "$1") bytes ($a), received $(file_size "$2") bytes ($b)"
+	[ "$a" = "$b" ] || fail "$3: sha256 differs: sent $(file_size "$1") bytes ($a)," \
+		"received $(file_size "$2") bytes ($b)"
 	log "$3: $(file_size "$1") bytes, sha256 ok"
 }
 
@@ -254,8 +255,9 @@ make_certs()
 	local ca name issuer
 	for ca in ca wrongca; do
 		openssl req -config "$T/openssl.cnf" -x509 -newkey ec \
-			-pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=ktlsrelay test $ca" \
-			-extensions ca_ext -keyout "$T/$ca.key" -out "$T/$ca.pem" 2>"$T/certs.err" ||
+			-pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+			-subj "/CN=ktlsrelay test $ca" -extensions ca_ext -keyout "$T/$ca.key" \
+			-out "$T/$ca.pem" 2>"$T/certs.err" ||
 			fail "openssl req for $ca: $(cat "$T/certs.err")"
 	done
 	for name in server:ca client:ca wrongclient:wrongca; do
@@ -313,7 +315,8 @@ _start()
 	else
 		name=relay$RELAY_N
 		pattern="listening on"
-		[ -x "$KTLSRELAY_BIN/ktlsrelay" ] || fail "no $KTLSRELAY_BIN/ktlsrelay (build failed?)"
+		[ -x "$KTLSRELAY_BIN/ktlsrelay" ] ||
+			fail "no $KTLSRELAY_BIN/ktlsrelay (build failed?)"
 		"$KTLSRELAY_BIN/ktlsrelay" --foreground "$conf" >"$T/$name.log" 2>&1 &
 	fi
 	RELAY_PID=$!
@@ -693,7 +696,8 @@ hostile()
 		2>>"$T/clients.err"
 	t1=$(now_ms)
 	CLOSED_MS=$((t1 - t0))
-	log "$(basename "$1"): closed by the relay after $CLOSED_MS ms ($(file_size "$f.resp") bytes back)"
+	log "$(basename "$1"): closed by the relay after $CLOSED_MS ms" \
+		"($(file_size "$f.resp") bytes back)"
 	[ "$CLOSED_MS" -le $(($2 * 1000)) ] ||
 		fail "$(basename "$1"): the relay kept the connection $CLOSED_MS ms (limit $2 s)"
 }
@@ -705,7 +709,7 @@ still_serving()
 	relay_alive "$SERVER" "$SERVER_LOG"
 	check_echo "$P_IN" 1 "a good client after the hostile one"
 	[ "$(echo_connections echo)" -eq 1 ] ||
-		fail "the backend saw $(echo_connections echo) connections, expected only the good one"
+		fail "the backend saw $(echo_connections echo) connections, not just the good one"
 	stop_relay "$PEER"
 	stop_relay "$SERVER"
 }
