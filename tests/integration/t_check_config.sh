@@ -55,5 +55,6 @@ check "$T/nocert.conf" >"$T/nocert.out" 2>&1
 rc=$?
 keep_log "$T/nocert.out"
 [ $rc -eq 1 ] || fail "--check nocert.conf exited $rc, expected 1"
-grep -q "missing.pem" "$T/nocert.out" || fail "the message does not name the file: $(cat "$T/nocert.out")"
+grep -q "missing.pem" "$T/nocert.out" ||
+	fail "the message does not name the file: $(cat "$T/nocert.out")"
 pass

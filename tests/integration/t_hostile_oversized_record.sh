@@ -8,6 +8,7 @@ hostile_setup
 { printf '\x16\x03\x01\x48\x01\x01\x00\x47\xfd\x03\x03'; head -c 18427 /dev/urandom; } \
 	>"$T/oversized.bin"
 hostile "$T/oversized.bin" 2
-log_expect "$SERVER_LOG" '\[server\] #[0-9]+ .*handshake failed' 'SSL_accept' "handshake failure logged"
+log_expect "$SERVER_LOG" '\[server\] #[0-9]+ .*handshake failed' 'SSL_accept' \
+	"handshake failure logged"
 still_serving
 pass

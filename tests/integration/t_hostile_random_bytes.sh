@@ -7,6 +7,7 @@ hostile_setup
 # A first byte of 0x16 would read as a handshake record header; keep it garbage.
 { printf '\x01'; head -c 4095 /dev/urandom; } >"$T/random.bin"
 hostile "$T/random.bin" 2
-log_expect "$SERVER_LOG" '\[server\] #[0-9]+ .*handshake failed' 'SSL_accept' "handshake failure logged"
+log_expect "$SERVER_LOG" '\[server\] #[0-9]+ .*handshake failed' 'SSL_accept' \
+	"handshake failure logged"
 still_serving
 pass

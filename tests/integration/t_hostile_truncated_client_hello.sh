@@ -5,7 +5,8 @@
 
 hostile_setup
 pick_port; P_CAP=$PORT
-spawn capture socat -u "TCP4-LISTEN:$P_CAP,bind=127.0.0.1,reuseaddr" "OPEN:$T/hello.bin,wronly,creat"
+spawn capture socat -u "TCP4-LISTEN:$P_CAP,bind=127.0.0.1,reuseaddr" \
+	"OPEN:$T/hello.bin,wronly,creat"
 CAP=$SPAWN_PID
 wait_port "$P_CAP" 5 || fail "capture not listening"
 hold
@@ -22,6 +23,7 @@ socat -T 10 -t 10 "OPEN:$T/truncated.bin,rdonly!!OPEN:$T/truncated.resp,wronly,c
 	"TCP4:127.0.0.1:$P_TLS" 2>>"$T/clients.err" || true
 # And sent whole without an end: the relay waits for the rest, at most TIMEOUTbusy.
 hostile "$T/truncated.bin" $((HOSTILE_BUSY + 3))
-log_expect "$SERVER_LOG" '\[server\] #[0-9]+ .*handshake failed' 'SSL_accept' "handshake failure logged"
+log_expect "$SERVER_LOG" '\[server\] #[0-9]+ .*handshake failed' 'SSL_accept' \
+	"handshake failure logged"
 still_serving
 pass

@@ -29,7 +29,7 @@ start_peer "$T/peer.conf" "$P_IN"; PEER=$RELAY_PID; PEER_LOG=$RELAY_LOG
 
 xfer_up_down "$P_IN" "$P_OUT"
 expect_tls13 "$SERVER_LOG"
-grep -q "Certificate accepted at depth=0" "$PEER_LOG" || fail "stunnel peer did not verify the relay"
+grep -q "Certificate accepted at depth=0" "$PEER_LOG" || fail "the stunnel peer did not verify us"
 stop_relay "$PEER"
 stop_relay "$SERVER"
 pass
