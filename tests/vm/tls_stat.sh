@@ -12,6 +12,7 @@
 #   tls_stat_value NAME [FILE]       print counter NAME, now or from a snapshot
 #   tls_stat_delta FILE NAME         print how much NAME moved since the snapshot FILE
 #   tls_stat_expect FILE NAME MIN    fail unless NAME moved by at least MIN
+#   tls_stat_expect_same FILE NAME   fail if NAME moved (e.g. TlsDecryptError)
 #   tls_stat_expect_offload FILE N   fail unless N sockets got kernel TX keys and N got RX keys
 #                                    (software or device offload) since FILE
 #   tls_stat_expect_none FILE        fail if any socket got kernel TLS keys since FILE
@@ -57,6 +58,16 @@ tls_stat_expect()
 		return 1
 	fi
 	echo "tls_stat: $2 +$d" >&2
+}
+
+tls_stat_expect_same()
+{
+	local d
+	d=$(tls_stat_delta "$1" "$2") || return 1
+	if [ "$d" -ne 0 ]; then
+		echo "tls_stat: $2 moved by $d, expected no change" >&2
+		return 1
+	fi
 }
 
 tls_stat_expect_offload()
