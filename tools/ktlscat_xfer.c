@@ -93,8 +93,12 @@ static int control_record(struct ktlscat_xfer *x, int out, enum ktlscat_result *
 	return -1;
 }
 
-/* After our close_notify: the peer's close (close_notify or EOF) confirms the end; a reset does
- * not. A peer that stays silent for wait_s is only noted: every byte was handed to TCP. */
+/* After our close_notify, only the peer's close_notify confirms the end. A bare EOF or a reset
+ * does not: a peer killed mid-transfer can leave kTLS's sendfile() with no error to report (seen
+ * on 6.1: the file "went out" whole after the receiver was killed), and then the close is all
+ * that tells. A peer that stays connected but silent for wait_s is only noted. */
+#define PEER_NO_CLOSE_NOTIFY "the peer closed without close_notify: delivery not confirmed"
+
 static enum ktlscat_result wait_close_kernel(struct ktlscat_xfer *x, int wait_s)
 {
 	struct pollfd pfd = {.fd = x->fd, .events = POLLIN};
@@ -115,10 +119,8 @@ static enum ktlscat_result wait_close_kernel(struct ktlscat_xfer *x, int wait_s)
 		r = control_record(x, -1, &res);
 		if (r == 1)
 			return KTLSCAT_OK;
-		if (r < 0 && res == KTLSCAT_TRUNCATED) {
-			snprintf(x->note, sizeof(x->note), "the peer closed without close_notify");
-			return KTLSCAT_OK;
-		}
+		if (r < 0 && res == KTLSCAT_TRUNCATED)
+			snprintf(x->why, sizeof(x->why), "%s", PEER_NO_CLOSE_NOTIFY);
 		if (r < 0)
 			return res;
 	}
@@ -145,6 +147,9 @@ enum ktlscat_result ktlscat_send_kernel(struct ktlscat_xfer *x, int wait_s)
 		x->bytes = off;
 		ktlscat_progress_update(x->progress, x->bytes);
 	}
+	/* An error the kernel recorded but sendfile() did not return. */
+	if (getsockopt(x->fd, SOL_SOCKET, SO_ERROR, &ret, &(socklen_t){sizeof(ret)}) == 0 && ret)
+		return sys_failure(x, "sendfile", ret);
 	ret = ktls_send_close_notify(x->fd);
 	if (ret < 0)
 		return sys_failure(x, "close_notify", -ret);
@@ -257,11 +262,8 @@ static enum ktlscat_result wait_close_user(struct ktlscat_xfer *x, int wait_s)
 		if (SSL_get_error(x->ssl, n) == SSL_ERROR_ZERO_RETURN)
 			return KTLSCAT_OK;
 		res = ssl_failure(x, "waiting for the peer's close", n);
-		if (res == KTLSCAT_TRUNCATED) {
-			snprintf(x->note, sizeof(x->note), "the peer closed without close_notify");
-			x->why[0] = '\0';
-			return KTLSCAT_OK;
-		}
+		if (res == KTLSCAT_TRUNCATED)
+			snprintf(x->why, sizeof(x->why), "%s", PEER_NO_CLOSE_NOTIFY);
 		if (res == KTLSCAT_TIMEOUT) {
 			snprintf(x->note, sizeof(x->note),
 				 "the peer did not close within %d s after our close_notify",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The receiver killed mid-transfer (openssl s_server that stopped reading, kill -9) makes
-# ktlscat send report a failure with a non-zero exit and fewer bytes than the file, never
-# success.
+# ktlscat send report a failure with a non-zero exit, never success. (bytes= counts what went
+# into the socket: with kTLS, sendfile() may take the rest of the file after the reset without
+# an error, so only the missing close_notify tells; see ktlscat_xfer.c.)
 . "$(dirname "$0")/lib.sh"
 KTLSCAT=$KTLSRELAY_BIN/ktlscat
 [ -x "$KTLSCAT" ] || fail "no $KTLSCAT (build failed?)"
@@ -32,9 +33,8 @@ kill -0 "$SEND" 2>/dev/null || fail "ktlscat send ended before the kill: $(cat "
 kill -KILL "$SERVER"
 wait_pid "$SEND" 40 || fail "ktlscat send still running after its peer was killed"
 [ "$WAIT_RC" -ne 0 ] || fail "ktlscat send exited 0 to a killed peer: $(cat "$T/send.out")"
-grep -Eq "^ktlscat: send result=(reset|error|timeout) bytes=[0-9]+ " "$T/send.out" ||
+grep -Eq "^ktlscat: send result=(reset|error|timeout|truncated) bytes=[0-9]+ " "$T/send.out" ||
 	fail "summary does not say the transfer failed: $(cat "$T/send.out")"
-sent=$(sed -n 's/^ktlscat: send result=[a-z]* bytes=\([0-9]*\) .*/\1/p' "$T/send.out")
-[ "$sent" -lt "$(file_size "$T/in")" ] || fail "claims all $sent bytes were sent"
+grep -q "sha256=" "$T/send.out" && fail "a failed transfer printed a SHA-256 as if complete"
 log "ktlscat send: $(head -n 1 "$T/send.out")"
 pass
