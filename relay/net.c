@@ -59,6 +59,29 @@ int net_apply_sockopts(int fd, enum conf_sock_role role, const struct conf_socko
 	return 0;
 }
 
+/* SO_REUSEPORT lets every worker have its own listening socket, but it would also let a second
+ * process of the same user join the group and silently take half the connections. A plain bind
+ * first (SO_REUSEADDR only, so TIME_WAIT does not count) fails with EADDRINUSE when anybody
+ * listens there already. */
+int net_check_free(const struct conf_addr *addr, char *err, size_t errlen)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&addr->ss;
+	int fd, one = 1, zero = 0, ret = 0;
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0; /* the real socket() will say what is wrong */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (sa->sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, sa, addr->len) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot listen on %s: %s", addr->text, strerror(errno));
+	}
+	close(fd);
+	return ret;
+}
+
 int net_listen(const struct conf_addr *addr, const struct conf_sockopt *opts, size_t n_opts,
 	       char *err, size_t errlen)
 {

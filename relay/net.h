@@ -13,6 +13,8 @@
 void net_addr_text(const struct sockaddr *sa, char *buf, size_t len);
 void net_peer_text(int fd, char *buf, size_t len);
 
+/* Fails (EADDRINUSE, with err) when another socket already listens on addr. */
+int net_check_free(const struct conf_addr *addr, char *err, size_t errlen);
 /* A listening socket for addr, non-blocking, SO_REUSEADDR and SO_REUSEPORT (each worker listens
  * on its own socket of the group), `a:` socket options applied. Returns fd or -errno. */
 int net_listen(const struct conf_addr *addr, const struct conf_sockopt *opts, size_t n_opts,

@@ -22,6 +22,14 @@ struct data_path {
 	void (*release)(struct conn *c);
 };
 
+/* What one direction's step did; both paths drive their two directions with path_pump. */
+enum path_step { STEP_IDLE, STEP_PROGRESS, STEP_FINISHED };
+typedef enum path_step (*path_step_fn)(struct conn *c, unsigned *want);
+
+/* Runs both directions' steps until neither makes progress, then finishes a connection whose
+ * directions are both done, or asks for readiness for what each step is waiting on. */
+void path_pump(struct conn *c, path_step_fn up, path_step_fn down);
+
 extern const struct data_path path_user;
 extern const struct data_path path_kernel;
 

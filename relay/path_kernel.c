@@ -26,8 +26,6 @@
 /* Pipe capacity: 16 records; the default 64 KiB holds only 4. */
 #define PIPE_BYTES (256 * 1024)
 
-enum step { STEP_IDLE, STEP_PROGRESS, STEP_FINISHED };
-
 static ssize_t splice_move(int from, int to, size_t len)
 {
 	ssize_t n = splice(from, NULL, to, NULL, len, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
@@ -36,7 +34,7 @@ static ssize_t splice_move(int from, int to, size_t len)
 }
 
 /* Plaintext in, TLS out. */
-static enum step up_step(struct conn *c, unsigned *want)
+static enum path_step up_step(struct conn *c, unsigned *want)
 {
 	ssize_t n;
 	int ret;
@@ -88,7 +86,7 @@ static enum step up_step(struct conn *c, unsigned *want)
 }
 
 /* The next record is not application data: read it whole and act on it. */
-static enum step control_record(struct conn *c, unsigned *want)
+static enum path_step control_record(struct conn *c, unsigned *want)
 {
 	uint8_t buf[KTLS_RECORD_MAX + 256], type;
 	struct ktls_record_info ri;
@@ -136,9 +134,9 @@ static enum step control_record(struct conn *c, unsigned *want)
 }
 
 /* TLS in, plaintext out. */
-static enum step down_step(struct conn *c, unsigned *want)
+static enum path_step down_step(struct conn *c, unsigned *want)
 {
-	enum step step = STEP_IDLE;
+	enum path_step step = STEP_IDLE;
 	ssize_t n;
 
 	if (c->down_done)
@@ -202,26 +200,7 @@ static enum step down_step(struct conn *c, unsigned *want)
 
 static void kernel_pump(struct conn *c)
 {
-	unsigned want;
-	enum step up, down;
-
-	do {
-		want = 0;
-		up = up_step(c, &want);
-		if (up == STEP_FINISHED)
-			return;
-		down = down_step(c, &want);
-		if (down == STEP_FINISHED)
-			return;
-		if (up == STEP_PROGRESS || down == STEP_PROGRESS)
-			c->last_progress = c->w->now;
-	} while (up == STEP_PROGRESS || down == STEP_PROGRESS);
-
-	if (c->up_done && c->down_done) {
-		conn_finish(c, RESULT_OK, NULL);
-		return;
-	}
-	conn_arm(c, want);
+	path_pump(c, up_step, down_step);
 }
 
 static int kernel_start(struct conn *c, char *why, size_t whylen)

@@ -14,8 +14,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-enum step { STEP_IDLE, STEP_PROGRESS, STEP_FINISHED };
-
 static void ssl_error_text(struct conn *c, int ret, const char *what, char *buf, size_t len)
 {
 	unsigned long e = ERR_peek_last_error();
@@ -34,8 +32,23 @@ static void ssl_error_text(struct conn *c, int ret, const char *what, char *buf,
 	ERR_clear_error();
 }
 
+/* An SSL call that did not complete: what it waits for, or false when it failed. */
+static bool ssl_wants(struct conn *c, int ret, unsigned *want)
+{
+	switch (SSL_get_error(c->ssl, ret)) {
+	case SSL_ERROR_WANT_WRITE:
+		*want |= WANT(SLOT_TLS_OUT);
+		return true;
+	case SSL_ERROR_WANT_READ:
+		*want |= WANT(SLOT_TLS_IN);
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Plaintext in, TLS out. */
-static enum step up_step(struct conn *c, unsigned *want)
+static enum path_step up_step(struct conn *c, unsigned *want)
 {
 	char why[400];
 	ssize_t n;
@@ -78,18 +91,11 @@ static enum step up_step(struct conn *c, unsigned *want)
 				c->up->off = c->up->len = 0;
 			return STEP_PROGRESS;
 		}
-		switch (SSL_get_error(c->ssl, ret)) {
-		case SSL_ERROR_WANT_WRITE:
-			*want |= WANT(SLOT_TLS_OUT);
+		if (ssl_wants(c, ret, want))
 			return STEP_IDLE;
-		case SSL_ERROR_WANT_READ:
-			*want |= WANT(SLOT_TLS_IN);
-			return STEP_IDLE;
-		default:
-			ssl_error_text(c, ret, "TLS write", why, sizeof(why));
-			conn_finish(c, RESULT_RESET, "%s", why);
-			return STEP_FINISHED;
-		}
+		ssl_error_text(c, ret, "TLS write", why, sizeof(why));
+		conn_finish(c, RESULT_RESET, "%s", why);
+		return STEP_FINISHED;
 	}
 	if (c->up_eof) {
 		worker_buf_put(c->w, c->up);
@@ -98,18 +104,11 @@ static enum step up_step(struct conn *c, unsigned *want)
 		errno = 0;
 		ret = SSL_shutdown(c->ssl);
 		if (ret < 0) {
-			switch (SSL_get_error(c->ssl, ret)) {
-			case SSL_ERROR_WANT_WRITE:
-				*want |= WANT(SLOT_TLS_OUT);
+			if (ssl_wants(c, ret, want))
 				return STEP_IDLE;
-			case SSL_ERROR_WANT_READ:
-				*want |= WANT(SLOT_TLS_IN);
-				return STEP_IDLE;
-			default:
-				ssl_error_text(c, ret, "sending close_notify", why, sizeof(why));
-				conn_finish(c, RESULT_RESET, "%s", why);
-				return STEP_FINISHED;
-			}
+			ssl_error_text(c, ret, "sending close_notify", why, sizeof(why));
+			conn_finish(c, RESULT_RESET, "%s", why);
+			return STEP_FINISHED;
 		}
 		shutdown(c->tls_fd, SHUT_WR);
 		c->up_done = true;
@@ -119,9 +118,9 @@ static enum step up_step(struct conn *c, unsigned *want)
 }
 
 /* TLS in, plaintext out. */
-static enum step down_step(struct conn *c, unsigned *want)
+static enum path_step down_step(struct conn *c, unsigned *want)
 {
-	enum step step = STEP_IDLE;
+	enum path_step step = STEP_IDLE;
 	char why[400];
 	ssize_t n;
 	int ret;
@@ -144,18 +143,10 @@ static enum step down_step(struct conn *c, unsigned *want)
 			step = STEP_PROGRESS;
 			continue;
 		}
-		switch (SSL_get_error(c->ssl, ret)) {
-		case SSL_ERROR_ZERO_RETURN:
-			c->down_eof = true;
+		if (SSL_get_error(c->ssl, ret) == SSL_ERROR_ZERO_RETURN) {
+			c->down_eof = true; /* the peer's close_notify */
 			step = STEP_PROGRESS;
-			break;
-		case SSL_ERROR_WANT_READ:
-			*want |= WANT(SLOT_TLS_IN);
-			break;
-		case SSL_ERROR_WANT_WRITE:
-			*want |= WANT(SLOT_TLS_OUT);
-			break;
-		default:
+		} else if (!ssl_wants(c, ret, want)) {
 			ssl_error_text(c, ret, "TLS read", why, sizeof(why));
 			conn_finish(c, RESULT_RESET, "%s", why);
 			return STEP_FINISHED;
@@ -192,26 +183,7 @@ static enum step down_step(struct conn *c, unsigned *want)
 
 static void user_pump(struct conn *c)
 {
-	unsigned want;
-	enum step up, down;
-
-	do {
-		want = 0;
-		up = up_step(c, &want);
-		if (up == STEP_FINISHED)
-			return;
-		down = down_step(c, &want);
-		if (down == STEP_FINISHED)
-			return;
-		if (up == STEP_PROGRESS || down == STEP_PROGRESS)
-			c->last_progress = c->w->now;
-	} while (up == STEP_PROGRESS || down == STEP_PROGRESS);
-
-	if (c->up_done && c->down_done) {
-		conn_finish(c, RESULT_OK, NULL);
-		return;
-	}
-	conn_arm(c, want);
+	path_pump(c, up_step, down_step);
 }
 
 static int user_start(struct conn *c, char *why, size_t whylen)

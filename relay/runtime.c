@@ -46,6 +46,11 @@ static int listener_open(const struct conf_service *svc, int n_workers, struct l
 	l->n_fds = n_workers;
 	for (int i = 0; i < n_workers; i++)
 		l->fds[i] = -1;
+	ret = net_check_free(&svc->accept, err, errlen);
+	if (ret < 0) {
+		listener_put(l);
+		return ret;
+	}
 	for (int i = 0; i < n_workers; i++) {
 		l->fds[i] = net_listen(&svc->accept, svc->sockopts, svc->n_sockopts, err, errlen);
 		if (l->fds[i] < 0) {
