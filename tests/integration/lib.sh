@@ -387,7 +387,8 @@ hold()
 sink_start()
 {
 	hold
-	spawn "$1" socat -T 30 "TCP4-LISTEN:$2,bind=127.0.0.1,reuseaddr" \
+	# -d: socat reports a reset (RST) only as a warning, which it prints only with -d.
+	spawn "$1" socat -d -T 30 "TCP4-LISTEN:$2,bind=127.0.0.1,reuseaddr" \
 		"OPEN:$HOLD,rdonly!!OPEN:$T/$1,wronly,creat,trunc"
 	SINK_PID=$SPAWN_PID
 	wait_port "$2" 5 || fail "sink $1 not listening on $2"
@@ -798,8 +799,8 @@ checkhost_setup()
 }
 
 # saw_reset NAME: the socat peer spawned as NAME saw its connection fail. socat 1.7 reports a
-# reset on read as a warning ("W read(...): Connection reset by peer") and still exits 0, so
-# the exit code alone cannot tell; its stderr can.
+# reset on read as a warning ("W read(...): Connection reset by peer"), printed only with -d,
+# and still exits 0, so the exit code alone cannot tell; its stderr can.
 saw_reset()
 {
 	[ "${WAIT_RC:-0}" -ne 0 ] && return 0
