@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,8 @@
 struct dump_ctx {
 	struct ktlsstat_list *list;
 	int err;
+	unsigned long canary; /* inode of our own listening socket */
+	bool canary_seen;
 };
 
 static void fill_addr(struct sockaddr_storage *ss, int family, const __be32 *addr, __be16 port)
@@ -91,6 +95,8 @@ static int on_msg(struct nl_msg *msg, void *arg)
 		return NL_SKIP;
 	r = nlmsg_data(nlh);
 	ctx->list->tcp_seen++;
+	if (r->idiag_inode == ctx->canary)
+		ctx->canary_seen = true;
 	if (nlmsg_parse(nlh, sizeof(*r), tb, INET_DIAG_MAX, NULL) < 0 || !tb[INET_DIAG_ULP_INFO])
 		return NL_OK;
 	ctx->list->ulp_info_seen = true;
@@ -143,16 +149,35 @@ out:
 	return ctx->err;
 }
 
+/* Without tcp_diag, a dump may answer with no socket and no error (inet_diag ignores the
+ * missing handler on 6.1): a listening socket of our own that does not show up tells. */
+static int open_canary(struct dump_ctx *ctx)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct stat st;
+
+	if (fd < 0 || listen(fd, 1) < 0 || fstat(fd, &st) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	ctx->canary = st.st_ino;
+	return fd;
+}
+
 int ktlsstat_diag_dump(struct ktlsstat_list *out, char *why, size_t whylen)
 {
 	struct dump_ctx ctx = {.list = out};
 	struct nl_sock *sk;
-	int ret;
+	int ret, canary;
 
 	memset(out, 0, sizeof(*out));
+	canary = open_canary(&ctx);
 	sk = nl_socket_alloc();
 	if (!sk) {
 		snprintf(why, whylen, "nl_socket_alloc failed");
+		if (canary >= 0)
+			close(canary);
 		return -ENOMEM;
 	}
 	ret = nl_connect(sk, NETLINK_SOCK_DIAG);
@@ -168,12 +193,21 @@ int ktlsstat_diag_dump(struct ktlsstat_list *out, char *why, size_t whylen)
 	ret = dump_family(sk, AF_INET, &ctx, why, whylen);
 	if (ret < 0)
 		goto out;
+	if (canary >= 0 && !ctx.canary_seen) {
+		snprintf(why, whylen,
+			 "sock_diag does not list TCP sockets: this kernel has no "
+			 "inet_diag/tcp_diag for TCP (modprobe tcp_diag)");
+		ret = -ENOENT;
+		goto out;
+	}
 	ret = dump_family(sk, AF_INET6, &ctx, why, whylen);
 	/* A kernel without IPv6 has no handler for it: IPv4 answered, so that is not an error. */
 	if (ret == -ENOENT)
 		ret = 0;
 out:
 	nl_socket_free(sk);
+	if (canary >= 0)
+		close(canary);
 	return ret;
 }
 
