@@ -75,7 +75,6 @@ int main(int argc, char **argv)
 	unsigned need, i, nn = 0;
 	const char *mode;
 	char err[256] = "";
-	sigset_t mask;
 	int ret;
 
 	if (argc < 3 || !strcmp(argv[1], "--help")) {
@@ -121,12 +120,6 @@ int main(int argc, char **argv)
 	}
 	if (plan.total == 0 || plan.inflight == 0 || plan.reqs == 0)
 		goto bad;
-	/* sigwait() in hold mode needs the signals blocked before they can arrive. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	if (plan.hold)
-		sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	ret = xl_run_load(&plan, &res, print_ready, err, sizeof(err));

@@ -243,15 +243,28 @@ nomem:
 	return -ENOMEM;
 }
 
+static void term_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGINT);
+}
+
+static void block_signals(void)
+{
+	sigset_t mask;
+
+	term_signals(&mask);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+}
+
 /* In hold mode: every connection is open and answered; wait for the word to close them. */
 static void hold_until_signal(void)
 {
 	sigset_t mask;
 	int sig;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
+	term_signals(&mask);
 	sigwait(&mask, &sig);
 }
 
@@ -311,6 +324,9 @@ int xl_run_load(const struct xl_plan *plan, struct xl_result *res, void (*ready)
 	}
 	res->seconds = (double)(xl_now_ns() - t0) / 1e9;
 	if (plan->hold) {
+		/* Blocked only now: a SIGTERM while connecting still ends the process at once, and
+		 * one that comes after "ready" waits for sigwait(). */
+		block_signals();
 		if (ready)
 			ready(g.finished);
 		hold_until_signal();
