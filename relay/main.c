@@ -156,10 +156,21 @@ static void reload(void)
 static void stop(void)
 {
 	relay_log(LOG_NOTICE, "stopping: no new connections; live ones may finish");
+	double deadline = worker_clock() + SWITCH_WAIT_SECONDS;
+
 	for (int i = 0; i < relay.n_workers; i++) {
 		atomic_store(&relay.workers[i].stop, true);
 		worker_wake(&relay.workers[i]);
 	}
+	/* Close the listening sockets as soon as no worker accepts on them, so new clients are
+	 * refused at once instead of waiting in the backlog while live transfers drain. */
+	for (int i = 0; i < relay.n_workers; i++) {
+		while (!atomic_load(&relay.workers[i].accepts_gone) && worker_clock() < deadline) {
+			struct timespec ts = {.tv_nsec = 10 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	runtime_release_listeners(relay.rt);
 	for (int i = 0; i < relay.n_workers; i++)
 		worker_join(&relay.workers[i]);
 }

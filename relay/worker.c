@@ -124,6 +124,8 @@ static void accept_set_free_if_done(struct worker *w, struct accept_set *set)
 	runtime_put(set->rt);
 	free(set->deferred);
 	free(set);
+	if (w->stopping && !w->accepts)
+		atomic_store(&w->accepts_gone, true);
 	/* Main closes listeners only once every worker has let go of the old ones. */
 	if (w->switched)
 		atomic_fetch_add(w->switched, 1);
@@ -193,6 +195,8 @@ static void wake_done(struct worker *w)
 		for (struct accept_set *set = w->accepts; set; set = set->next)
 			if (!set->retired)
 				accept_set_retire(w, set);
+		if (!w->accepts)
+			atomic_store(&w->accepts_gone, true);
 	}
 	arm_wake(w);
 }
@@ -277,6 +281,7 @@ int worker_start(struct worker *w, int id, struct runtime *rt, atomic_uint_fast6
 	w->tick_op.kind = OP_TICK;
 	atomic_init(&w->next_rt, NULL);
 	atomic_init(&w->stop, false);
+	atomic_init(&w->accepts_gone, false);
 	w->wake_fd = eventfd(0, EFD_CLOEXEC);
 	if (w->wake_fd < 0)
 		return -errno;

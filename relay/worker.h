@@ -57,6 +57,8 @@ struct worker {
 	_Atomic(struct runtime *) next_rt;   /* set by main on reload */
 	atomic_int *switched;                /* main counts workers that took next_rt */
 	atomic_bool stop;                    /* set by main on SIGTERM */
+	atomic_bool accepts_gone;            /* stopping and no accept in flight: main may close
+						the listening sockets */
 	bool stopping;
 	double stop_started;
 	struct accept_set *accepts; /* the current set first, then retired ones */
