@@ -93,7 +93,12 @@ static int load(struct runtime *prev, int n_workers, struct runtime **out, char 
 
 	if (conf_load(relay.config_path, relay.foreground_flag, &conf, err, errlen) < 0)
 		return -EINVAL;
-	ktls_probe(&probe);
+	/* The kernel is probed once per process: a reload keeps what start-up found (and the
+	 * probe's test sockets do not add to /proc/net/tls_stat again). */
+	if (prev)
+		probe = prev->probe;
+	else
+		ktls_probe(&probe);
 	ret = check_ktls_on(conf, &probe, err, errlen);
 	if (ret < 0) {
 		conf_free(conf);

@@ -8,6 +8,10 @@
 # machinery against the program it replaces.
 #
 # Environment: KTLSRELAY_BIN (where ktlsrelay is), KTLSRELAY_RELAY=stunnel (self-check),
+# KTLSRELAY_TEST_KTLS=on|off|auto (adds `ktls = ...` to every ktlsrelay configuration; with `on`,
+# a passing test must also show that every relay connection ran in the kernel: each established
+# line says tx=kernel rx=kernel, and /proc/net/tls_stat counted at least that many TX and RX
+# sockets — the kernel's own word, not only our log),
 # KTLSRELAY_TEST_MB (transfer size, default 64 MiB; the VM uses less), KTLSRELAY_TEST_KEEP=1
 # (keep the temporary folder), KTLSRELAY_STUNNEL (stunnel binary, default stunnel4).
 #
@@ -26,6 +30,18 @@ STUNNEL=${KTLSRELAY_STUNNEL:-stunnel4}
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/ktlsrelay-it.XXXXXX") || exit 1
 chmod 755 "$T"
+
+KTLS_MODE=${KTLSRELAY_TEST_KTLS:-}
+if [ "$KTLS_MODE" = on ]; then
+	. "$LIB_DIR/../vm/tls_stat.sh"
+	tls_stat_snapshot "$T/tls_stat.probe" || { echo "ktls = on needs /proc/net/tls_stat" >&2; exit 1; }
+	# Each ktlsrelay process probes the kernel once at start with test sockets that the
+	# counters see too: measure what one probe adds, so the check can subtract it.
+	"$KTLSRELAY_BIN/ktlsrelay" --version >/dev/null
+	tls_stat_snapshot "$T/tls_stat.before"
+	PROBE_TX=$(($(tls_stat_value TlsTxSw "$T/tls_stat.before") - $(tls_stat_value TlsTxSw "$T/tls_stat.probe")))
+	PROBE_RX=$(($(tls_stat_value TlsRxSw "$T/tls_stat.before") - $(tls_stat_value TlsRxSw "$T/tls_stat.probe")))
+fi
 PIDS=()
 LOGS=()
 USED_PORTS=" "
@@ -49,8 +65,31 @@ skip()
 
 pass()
 {
+	[ "$KTLS_MODE" = on ] && ! is_stunnel && kernel_path_check
 	log "PASS"
 	exit 0
+}
+
+# kernel_path_check: with KTLSRELAY_TEST_KTLS=on, every connection the relays established ran
+# in the kernel both ways, and the kernel's counters agree.
+kernel_path_check()
+{
+	local n user starts tx rx
+	n=$(cat "$T"/relay*.log 2>/dev/null | grep -c ' established .*tx=kernel rx=kernel')
+	user=$(cat "$T"/relay*.log 2>/dev/null | grep ' established ' | grep -v 'tx=kernel rx=kernel' | head -n 1)
+	[ -z "$user" ] || fail "ktls = on, but a connection ran in user space: $user"
+	if [ "$n" -eq 0 ]; then
+		log "kernel path: no relay connection was established in this test, nothing to check"
+		return 0
+	fi
+	# Every relay connection has one kTLS socket with TX and RX keys; each relay start added
+	# one probe's worth. Fewer than that: some connection did not really get kernel keys.
+	starts=$(cat "$T"/relay*.log 2>/dev/null | grep -c ' started: ')
+	tx=$(tls_stat_delta "$T/tls_stat.before" TlsTxSw)
+	rx=$(tls_stat_delta "$T/tls_stat.before" TlsRxSw)
+	[ "$tx" -ge $((n + starts * PROBE_TX)) ] && [ "$rx" -ge $((n + starts * PROBE_RX)) ] ||
+		fail "ktls = on: $n connections logged tx=kernel rx=kernel, but /proc/net/tls_stat counted TX +$tx RX +$rx for $starts relay starts (each probe: TX $PROBE_TX RX $PROBE_RX)"
+	log "kernel path: $n relay connections in the kernel; tls_stat TX +$tx RX +$rx ($starts relay starts, probe TX $PROBE_TX RX $PROBE_RX)"
 }
 
 is_stunnel()
@@ -284,6 +323,7 @@ relay_globals()
 {
 	echo "foreground = yes"
 	echo "debug = 6"
+	[ -n "$KTLS_MODE" ] && ! is_stunnel && echo "ktls = $KTLS_MODE"
 	if is_stunnel; then
 		# stunnel's compiled-in pid file would be shared by every stunnel on the machine.
 		echo "pid ="
