@@ -186,6 +186,7 @@ static void establish(struct conn *c)
 
 	set_state(c, CONN_ESTABLISHED);
 	c->last_progress = c->w->now;
+	c->plain_readable = c->tls_readable = true;
 	c->path = choose_path(c);
 	if (!c->path)
 		return;
@@ -453,6 +454,10 @@ void conn_accepted(struct worker *w, struct runtime *rt, struct service_rt *svc,
 void conn_complete(struct conn *c, enum conn_slot slot, int res)
 {
 	c->pending &= ~WANT(slot);
+	if (slot == SLOT_PLAIN_IN)
+		c->plain_readable = true;
+	else if (slot == SLOT_TLS_IN)
+		c->tls_readable = true;
 	switch (c->state) {
 	case CONN_CLOSED:
 		conn_free_if_idle(c);

@@ -53,6 +53,9 @@ struct conn {
 	const struct data_path *path;
 	char path_why[192]; /* why not the kernel path, for the established line */
 	bool up_eof, up_done, down_eof, down_done;
+	/* Readiness as last seen: a read is tried only after a poll said so (or before the first
+	 * EAGAIN), so a busy direction does not cost the other one a failed syscall per pump. */
+	bool plain_readable, tls_readable;
 	unsigned long long to_tls, to_plain;
 	/* user path */
 	struct buf *up;   /* plaintext -> TLS */

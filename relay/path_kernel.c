@@ -42,12 +42,17 @@ static enum path_step up_step(struct conn *c, unsigned *want)
 	if (c->up_done)
 		return STEP_IDLE;
 	if (c->up_piped == 0 && !c->up_eof) {
+		if (!c->plain_readable) {
+			*want |= WANT(SLOT_PLAIN_IN);
+			return STEP_IDLE;
+		}
 		n = splice_move(c->plain_fd, c->up_pipe[1], PIPE_BYTES);
 		if (n > 0) {
 			c->up_piped = n;
 		} else if (n == 0) {
 			c->up_eof = true;
 		} else if (n == -EAGAIN) {
+			c->plain_readable = false;
 			*want |= WANT(SLOT_PLAIN_IN);
 			return STEP_IDLE;
 		} else {
@@ -95,6 +100,7 @@ static enum path_step control_record(struct conn *c, unsigned *want)
 
 	n = ktls_recv_record(c->tls_fd, &type, buf, sizeof(buf), MSG_DONTWAIT);
 	if (n == -EAGAIN) {
+		c->tls_readable = false;
 		*want |= WANT(SLOT_TLS_IN);
 		return STEP_IDLE;
 	}
@@ -142,7 +148,10 @@ static enum path_step down_step(struct conn *c, unsigned *want)
 	if (c->down_done)
 		return STEP_IDLE;
 	/* Fill the pipe with whole records while it has room for another. */
-	while (!c->down_eof && !c->down_fatal[0] && c->down_piped + KTLS_RECORD_MAX <= PIPE_BYTES) {
+	if (!c->down_eof && !c->down_fatal[0] && !c->tls_readable)
+		*want |= WANT(SLOT_TLS_IN);
+	while (!c->down_eof && !c->down_fatal[0] && c->tls_readable &&
+	       c->down_piped + KTLS_RECORD_MAX <= PIPE_BYTES) {
 		n = splice_move(c->tls_fd, c->down_pipe[1], PIPE_BYTES - c->down_piped);
 		if (n > 0) {
 			c->down_piped += n;
@@ -155,6 +164,7 @@ static enum path_step down_step(struct conn *c, unsigned *want)
 			return STEP_FINISHED;
 		}
 		if (n == -EAGAIN) {
+			c->tls_readable = false;
 			*want |= WANT(SLOT_TLS_IN);
 			break;
 		}

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#define USER_READ_AHEAD (64 * 1024 + 512)
+
 static void ssl_error_text(struct conn *c, int ret, const char *what, char *buf, size_t len)
 {
 	unsigned long e = ERR_peek_last_error();
@@ -64,12 +66,19 @@ static enum path_step up_step(struct conn *c, unsigned *want)
 		}
 	}
 	if (c->up && c->up->len == 0 && !c->up_eof) {
+		if (!c->plain_readable) {
+			worker_buf_put(c->w, c->up);
+			c->up = NULL;
+			*want |= WANT(SLOT_PLAIN_IN);
+			return STEP_IDLE;
+		}
 		n = recv(c->plain_fd, c->up->data, BUF_SIZE, 0);
 		if (n > 0) {
 			c->up->len = n;
 		} else if (n == 0) {
 			c->up_eof = true;
 		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			c->plain_readable = false;
 			worker_buf_put(c->w, c->up);
 			c->up = NULL;
 			*want |= WANT(SLOT_PLAIN_IN);
@@ -134,7 +143,10 @@ static enum path_step down_step(struct conn *c, unsigned *want)
 			return STEP_FINISHED;
 		}
 	}
-	while (!c->down_eof && c->down->off == 0 && c->down->len < BUF_SIZE) {
+	if (!c->down_eof && !c->tls_readable && !SSL_has_pending(c->ssl))
+		*want |= WANT(SLOT_TLS_IN);
+	while (!c->down_eof && c->down->off == 0 && c->down->len < BUF_SIZE &&
+	       (c->tls_readable || SSL_has_pending(c->ssl))) {
 		ERR_clear_error();
 		errno = 0;
 		ret = SSL_read(c->ssl, c->down->data + c->down->len, BUF_SIZE - c->down->len);
@@ -146,7 +158,10 @@ static enum path_step down_step(struct conn *c, unsigned *want)
 		if (SSL_get_error(c->ssl, ret) == SSL_ERROR_ZERO_RETURN) {
 			c->down_eof = true; /* the peer's close_notify */
 			step = STEP_PROGRESS;
-		} else if (!ssl_wants(c, ret, want)) {
+		} else if (ssl_wants(c, ret, want)) {
+			if (*want & WANT(SLOT_TLS_IN))
+				c->tls_readable = false;
+		} else {
 			ssl_error_text(c, ret, "TLS read", why, sizeof(why));
 			conn_finish(c, RESULT_RESET, "%s", why);
 			return STEP_FINISHED;
@@ -191,6 +206,10 @@ static int user_start(struct conn *c, char *why, size_t whylen)
 	/* Read-ahead lets OpenSSL take several records per read(); it is off during the handshake
 	 * so that a kernel hand-over never finds bytes buffered in OpenSSL. */
 	SSL_set_read_ahead(c->ssl, 1);
+	/* With read-ahead, one read() takes as many records as this buffer holds (profile: ~1.7
+	 * reads per record with the default 16 KiB). Allocated per read burst, released when idle
+	 * (SSL_MODE_RELEASE_BUFFERS). */
+	SSL_set_default_read_buffer_len(c->ssl, USER_READ_AHEAD);
 	return 0;
 }
 
