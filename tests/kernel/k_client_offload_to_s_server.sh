@@ -25,6 +25,12 @@ for s in "${SUITES[@]}"; do
 	"$KTESTS/ktls_peer" --connect $port $(peer_suite_args "$2" "$3") --send "$WORK/c2s" \
 		--recv "$WORK/got_s2c" --expect "$(size "$WORK/s2c")" >"$WORK/peer.out" 2>&1
 	rc=$?
+	# s_server ends at stdin's EOF even with bytes still unread in its socket: let it write
+	# all it was sent before closing the fifo (at most 60 s).
+	for _ in $(seq 600); do
+		[ "$(size "$WORK/got_c2s")" -ge "$(size "$WORK/c2s")" ] && break
+		sleep 0.1
+	done
 	exec 3>&-
 	wait $spid
 	src=$?

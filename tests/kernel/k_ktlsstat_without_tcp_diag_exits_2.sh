@@ -2,6 +2,7 @@
 # With kTLS but without tcp_diag (unloaded, and module autoloading stopped so the kernel cannot
 # bring it back), ktlsstat says the kernel has no inet_diag/tcp_diag for TCP and exits 2; with
 # tcp_diag back it works again. Both are restored for the scenarios that follow.
+# vm-scenario: alone (it unloads tcp_diag, which every other ktlsstat user needs)
 . "$(dirname "$0")/lib.sh"
 require_ktls
 B=$KTLSRELAY_BIN
