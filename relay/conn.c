@@ -187,9 +187,6 @@ static void establish(struct conn *c)
 	set_state(c, CONN_ESTABLISHED);
 	c->last_progress = c->w->now;
 	c->plain_readable = c->tls_readable = true;
-	c->path = choose_path(c);
-	if (!c->path)
-		return;
 	if (c->path->start(c, buf, sizeof(buf)) < 0) {
 		conn_finish(c, RESULT_ERROR, "%s", buf);
 		return;
@@ -281,8 +278,12 @@ static void connect_failed_all(struct conn *c)
 	if (c->svc->conf->client)
 		conn_finish(c, RESULT_ERROR, "no backend could be reached");
 	else {
-		/* The TLS peer gets a clean close_notify: it was told nothing false. */
-		SSL_shutdown(c->ssl);
+		/* The TLS peer gets a clean close_notify: it was told nothing false. After a
+		 * kernel hand-over OpenSSL must not write any more: the kernel sends it. */
+		if (c->path == &path_kernel)
+			ktls_send_close_notify(c->tls_fd);
+		else
+			SSL_shutdown(c->ssl);
 		conn_finish(c, RESULT_OK, NULL);
 	}
 }
@@ -370,6 +371,12 @@ static void handshake_step(struct conn *c)
 	int ret = SSL_do_handshake(c->ssl);
 
 	if (ret == 1) {
+		/* The path is chosen (and the keys handed to the kernel) right after the handshake,
+		 * before OpenSSL can read anything more, and before a server-mode relay connects
+		 * its backend: a connection ktls = on refuses never reaches it. */
+		c->path = choose_path(c);
+		if (!c->path)
+			return;
 		if (c->svc->conf->client)
 			establish(c);
 		else
