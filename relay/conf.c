@@ -60,6 +60,7 @@ struct parse {
 	struct conf_service defaults;
 	struct meta defaults_meta;
 	struct meta *metas; /* parallel to conf->services */
+	const struct conf *running; /* on reload: the configuration in force, or NULL */
 	char *err;
 	size_t errlen;
 };
@@ -424,6 +425,10 @@ static int parse_setuid(struct parse *p, const struct conf_opt *opt, const char 
 
 	if (parse_number(value, 0, INT_MAX, &n)) {
 		uid = (uid_t)n;
+	} else if (p->running && p->running->setuid && !strcmp(p->running->setuid, value)) {
+		/* A reload runs inside the chroot, usually without /etc/passwd: the same name
+		 * means the uid already in force. */
+		uid = p->running->uid;
 	} else if (lookup_user(value, &uid, &gid)) {
 		return fail(p, "'setuid': no user '%s'", value);
 	}
@@ -442,6 +447,8 @@ static int parse_setgid(struct parse *p, const struct conf_opt *opt, const char 
 	 * user means that user's primary group. */
 	if (parse_number(value, 0, INT_MAX, &n))
 		gid = (gid_t)n;
+	else if (p->running && p->running->setgid && !strcmp(p->running->setgid, value))
+		gid = p->running->gid; /* reload inside the chroot: see parse_setuid */
 	else if (lookup_group(value, &gid) && lookup_user(value, &uid, &gid))
 		return fail(p, "'setgid': no group '%s'", value);
 	p->conf->gid = gid;
@@ -1462,7 +1469,13 @@ void conf_free(struct conf *conf)
 
 int conf_load(const char *path, bool foreground, struct conf **out, char *err, size_t errlen)
 {
-	struct parse p = {.err = err, .errlen = errlen};
+	return conf_reload(path, foreground, NULL, out, err, errlen);
+}
+
+int conf_reload(const char *path, bool foreground, const struct conf *running, struct conf **out,
+		char *err, size_t errlen)
+{
+	struct parse p = {.err = err, .errlen = errlen, .running = running};
 	struct conf *c = calloc(1, sizeof(*c));
 	FILE *f = NULL;
 	int ret;

@@ -141,6 +141,10 @@ struct conf {
  * not on one line, e.g. a file that cannot be read, or no service defined). `foreground` forces
  * foreground = yes (the --foreground flag). */
 int conf_load(const char *path, bool foreground, struct conf **out, char *err, size_t errlen);
+/* The same, on SIGHUP: `running` is the configuration in force. setuid/setgid names it already
+ * resolved keep their ids without a look-up (inside a chroot /etc/passwd is usually absent). */
+int conf_reload(const char *path, bool foreground, const struct conf *running, struct conf **out,
+		char *err, size_t errlen);
 void conf_free(struct conf *conf);
 
 /* The option table, for --help and the README. Prints one row per option. */

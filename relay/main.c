@@ -91,7 +91,8 @@ static int load(struct runtime *prev, int n_workers, struct runtime **out, char 
 	struct conf *conf;
 	int ret;
 
-	if (conf_load(relay.config_path, relay.foreground_flag, &conf, err, errlen) < 0)
+	if (conf_reload(relay.config_path, relay.foreground_flag, prev ? prev->conf : NULL, &conf,
+			err, errlen) < 0)
 		return -EINVAL;
 	/* The kernel is probed once per process: a reload keeps what start-up found (and the
 	 * probe's test sockets do not add to /proc/net/tls_stat again). */

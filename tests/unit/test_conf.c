@@ -383,6 +383,26 @@ static void setuid_name_and_number(void **state)
 	conf_free(c);
 }
 
+/* On SIGHUP inside a chroot /etc/passwd is gone: names the running configuration resolved keep
+ * their ids; a new name is still looked up (and refused when it does not exist). */
+static void reload_keeps_resolved_setuid_setgid(void **state)
+{
+	struct conf running = {.setuid = "ghost-user-x", .uid = 4242, .setgid = "ghost-group-x",
+			       .gid = 4343};
+	struct conf *c = NULL;
+
+	write_text("setuid = ghost-user-x\nsetgid = ghost-group-x\n" SVC);
+	err[0] = '\0';
+	if (conf_reload(path, false, &running, &c, err, sizeof(err)))
+		fail_msg("conf_reload failed: %s", err);
+	assert_int_equal(c->uid, 4242);
+	assert_int_equal(c->gid, 4343);
+	conf_free(c);
+	write_text("setuid = other-ghost-x\n" SVC);
+	assert_int_equal(conf_reload(path, false, &running, &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "'setuid': no user 'other-ghost-x'"));
+}
+
 static void setgid_group_name(void **state)
 {
 	struct conf *c = load("setgid = nogroup\nsetgid = 4321\nsetgid = nogroup\n" SVC);
@@ -1300,6 +1320,7 @@ int main(void)
 	    cmocka_unit_test(syslog_no),
 	    cmocka_unit_test(workers_count),
 	    cmocka_unit_test(setuid_name_and_number),
+	    cmocka_unit_test(reload_keeps_resolved_setuid_setgid),
 	    cmocka_unit_test(setgid_group_name),
 	    cmocka_unit_test(setgid_user_name_means_primary_group),
 	    cmocka_unit_test(accept_ipv4_host_port),
