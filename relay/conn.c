@@ -434,6 +434,9 @@ void conn_accepted(struct worker *w, struct runtime *rt, struct service_rt *svc,
 	c->svc = svc;
 	c->id = atomic_fetch_add(w->next_conn_id, 1);
 	c->tls_fd = c->plain_fd = -1;
+	/* A path is chosen at the handshake but started only once the backend is connected: its
+	 * release must find nothing to close if the connect fails in between. */
+	c->up_pipe[0] = c->up_pipe[1] = c->down_pipe[0] = c->down_pipe[1] = -1;
 	c->started = c->last_progress = w->now;
 	for (int slot = 0; slot < N_SLOTS; slot++)
 		c->ops[slot] = (struct op){.kind = OP_CONN, .slot = slot, .owner = c};

@@ -215,7 +215,6 @@ static void kernel_pump(struct conn *c)
 
 static int kernel_start(struct conn *c, char *why, size_t whylen)
 {
-	c->up_pipe[0] = c->up_pipe[1] = c->down_pipe[0] = c->down_pipe[1] = -1;
 	if (pipe2(c->up_pipe, O_NONBLOCK | O_CLOEXEC) < 0 ||
 	    pipe2(c->down_pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
 		snprintf(why, whylen, "pipe: %s", strerror(errno));

@@ -41,7 +41,7 @@ send_file "$P_IN" "$T/a" || fail "clean sender failed"
 wait_pid "$SRV" 20 || fail "s_server did not end after a clean close"
 same_bytes "$T/a" "$T/clean.out" "clean transfer"
 grep -qi "error" "$T/clean.err" && fail "s_server reported an error after a clean close"
-grep -q "close_notify" "$T/clean.msg" || fail "s_server's -msg log shows no close_notify after a clean close"
+grep -q "^<<< .*close_notify" "$T/clean.msg" || fail "s_server's -msg log shows no close_notify after a clean close"
 
 # Now a reset in mid-stream: 2 MiB, then silence, then SIGKILL with SO_LINGER 0.
 SPAWN_IN=$HOLD s_server reset
@@ -53,7 +53,7 @@ SENDER=$SPAWN_PID
 wait_size "$T/reset.out" $((2 * 1024 * 1024)) 20 || fail "the first 2 MiB never arrived"
 kill -KILL "$SENDER"
 wait_pid "$SRV" 10 || fail "s_server still connected 10 s after the sender's reset"
-grep -q "close_notify" "$T/reset.msg" &&
+grep -q "^<<< .*close_notify" "$T/reset.msg" &&
 	fail "the TLS peer got a close_notify (a clean end) after the sender was reset"
 log_expect "$CLIENT_LOG" '\[client\] #[0-9]+ closed .*result=(reset|error)' '' "abort logged"
 stop_relay "$CLIENT"
