@@ -122,11 +122,26 @@ static void log_services(const struct runtime *rt)
 	}
 }
 
-static void wait_for_workers_switch(void)
+/* The main thread waits for the workers by polling a flag they set: it has nothing else to do,
+ * and a reload or stop happens seldom. Bounded, so a stuck worker cannot hang it. */
+static bool workers_switched(void)
+{
+	return atomic_load(&relay.switched) >= relay.n_workers;
+}
+
+static bool workers_stopped_accepting(void)
+{
+	for (int i = 0; i < relay.n_workers; i++)
+		if (!atomic_load(&relay.workers[i].accepts_gone))
+			return false;
+	return true;
+}
+
+static void wait_for_workers(bool (*done)(void))
 {
 	double deadline = worker_clock() + SWITCH_WAIT_SECONDS;
 
-	while (atomic_load(&relay.switched) < relay.n_workers && worker_clock() < deadline) {
+	while (!done() && worker_clock() < deadline) {
 		struct timespec ts = {.tv_nsec = 10 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
@@ -151,7 +166,7 @@ static void reload(void)
 		worker_wake(&relay.workers[i]);
 	}
 	/* Old listening sockets close only once no worker accepts on them. */
-	wait_for_workers_switch();
+	wait_for_workers(workers_switched);
 	runtime_release_listeners(old);
 	runtime_put(old);
 	relay.rt = next;
@@ -162,20 +177,13 @@ static void reload(void)
 static void stop(void)
 {
 	relay_log(LOG_NOTICE, "stopping: no new connections; live ones may finish");
-	double deadline = worker_clock() + SWITCH_WAIT_SECONDS;
-
 	for (int i = 0; i < relay.n_workers; i++) {
 		atomic_store(&relay.workers[i].stop, true);
 		worker_wake(&relay.workers[i]);
 	}
 	/* Close the listening sockets as soon as no worker accepts on them, so new clients are
 	 * refused at once instead of waiting in the backlog while live transfers drain. */
-	for (int i = 0; i < relay.n_workers; i++) {
-		while (!atomic_load(&relay.workers[i].accepts_gone) && worker_clock() < deadline) {
-			struct timespec ts = {.tv_nsec = 10 * 1000 * 1000};
-			nanosleep(&ts, NULL);
-		}
-	}
+	wait_for_workers(workers_stopped_accepting);
 	runtime_release_listeners(relay.rt);
 	for (int i = 0; i < relay.n_workers; i++)
 		worker_join(&relay.workers[i]);
@@ -206,14 +214,12 @@ static int serve(void)
 
 static int start_workers(void)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	sigset_t all;
 	int ret;
 
 	relay.workers = calloc(relay.n_workers, sizeof(*relay.workers));
 	if (!relay.workers)
 		return -ENOMEM;
-	(void)cpus;
 	/* Workers never take signals: the main thread waits for them with sigwaitinfo. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
