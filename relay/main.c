@@ -11,6 +11,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
@@ -33,7 +34,8 @@ static struct {
 	int n_workers;
 	atomic_uint_fast64_t next_conn_id;
 	atomic_int switched;
-} relay;
+	int keylog_fd; /* SSLKEYLOGFILE, opened before the chroot; -1: not set */
+} relay = {.keylog_fd = -1};
 
 static void usage(FILE *out)
 {
@@ -105,7 +107,7 @@ static int load(struct runtime *prev, int n_workers, struct runtime **out, char 
 		conf_free(conf);
 		return ret;
 	}
-	ret = runtime_create(conf, prev, n_workers, out, err, errlen);
+	ret = runtime_create(conf, prev, n_workers, relay.keylog_fd, out, err, errlen);
 	if (ret == 0)
 		(*out)->probe = probe;
 	return ret;
@@ -289,6 +291,16 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	/* The convention of browsers and curl: honoured only when set, opened before the chroot. */
+	if (getenv("SSLKEYLOGFILE") && *getenv("SSLKEYLOGFILE")) {
+		relay.keylog_fd = open(getenv("SSLKEYLOGFILE"),
+				       O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (relay.keylog_fd < 0) {
+			fprintf(stderr, "ktlsrelay: SSLKEYLOGFILE=%s: %s\n", getenv("SSLKEYLOGFILE"),
+				strerror(errno));
+			return 1;
+		}
+	}
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	/* The number of workers is fixed at start: each listener has one socket per worker. */
 	{
@@ -310,6 +322,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ktlsrelay: %s\n", err);
 		return 1;
 	}
+	if (relay.keylog_fd >= 0)
+		relay_log(LOG_WARNING,
+			  "SSLKEYLOGFILE=%s: the TLS secrets of every connection are written there; "
+			  "anyone who can read it can decrypt the traffic (for debugging only)",
+			  getenv("SSLKEYLOGFILE"));
 	if (relay.rt->conf->foreground == CONF_FOREGROUND_NO) {
 		ready_fd = privileges_daemonize(err, sizeof(err));
 		if (ready_fd < 0) {
@@ -339,6 +356,8 @@ int main(int argc, char **argv)
 	privileges_remove_pid(relay.rt->conf);
 	runtime_put(relay.rt);
 	free(relay.workers);
+	if (relay.keylog_fd >= 0)
+		close(relay.keylog_fd);
 	relay_log(LOG_NOTICE, "stopped");
 	log_close();
 	return ret;

@@ -63,7 +63,7 @@ static int listener_open(const struct conf_service *svc, int n_workers, struct l
 	return 0;
 }
 
-int runtime_create(struct conf *conf, const struct runtime *prev, int n_workers,
+int runtime_create(struct conf *conf, const struct runtime *prev, int n_workers, int keylog_fd,
 		   struct runtime **out, char *err, size_t errlen)
 {
 	struct runtime *rt = calloc(1, sizeof(*rt));
@@ -86,7 +86,7 @@ int runtime_create(struct conf *conf, const struct runtime *prev, int n_workers,
 		struct service_rt *srt = &rt->services[i];
 
 		srt->conf = svc;
-		ret = tls_service_init(&srt->tls, svc, why, sizeof(why));
+		ret = tls_service_init(&srt->tls, svc, keylog_fd, why, sizeof(why));
 		if (ret < 0) {
 			snprintf(err, errlen, "%s:%d: [%s] %s", svc->file, svc->line, svc->name,
 				 why);

@@ -38,8 +38,9 @@ struct runtime {
 };
 
 /* Builds a generation from conf (taking ownership of it). With n_workers > 0 it opens listening
- * sockets, reusing those of prev with the same address; with 0 (--check) it opens none. */
-int runtime_create(struct conf *conf, const struct runtime *prev, int n_workers,
+ * sockets, reusing those of prev with the same address; with 0 (--check) it opens none.
+ * keylog_fd: the SSLKEYLOGFILE every service writes its secrets to, or -1. */
+int runtime_create(struct conf *conf, const struct runtime *prev, int n_workers, int keylog_fd,
 		   struct runtime **out, char *err, size_t errlen);
 void runtime_get(struct runtime *rt);
 void runtime_put(struct runtime *rt);

@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void openssl_error_text(const char *what, char *err, size_t errlen)
 {
@@ -88,6 +89,20 @@ static int new_session_callback(SSL *ssl, SSL_SESSION *session)
 	ts->session = session;
 	pthread_mutex_unlock(&ts->session_lock);
 	return 1; /* we keep the reference */
+}
+
+/* The NSS key log format, one line per secret, as browsers and curl write for SSLKEYLOGFILE:
+ * with it Wireshark can decrypt a capture. One write() per line: lines never interleave. */
+static void keylog_callback(const SSL *ssl, const char *line)
+{
+	const struct tls_service *ts = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	char buf[1024];
+	int len = snprintf(buf, sizeof(buf), "%s\n", line);
+
+	if (len > 0 && len < (int)sizeof(buf) && write(ts->keylog_fd, buf, len) < 0) {
+		/* a debugging aid: a failed write must not end the connection */
+	}
+	OPENSSL_cleanse(buf, sizeof(buf));
 }
 
 static bool verifies_anything(const struct conf_service *svc)
@@ -217,13 +232,14 @@ static void setup_sessions(struct tls_service *ts)
 	SSL_CTX_set_timeout(ctx, svc->session_cache_timeout);
 }
 
-int tls_service_init(struct tls_service *ts, const struct conf_service *conf, char *err,
-		     size_t errlen)
+int tls_service_init(struct tls_service *ts, const struct conf_service *conf, int keylog_fd,
+		     char *err, size_t errlen)
 {
 	int ret;
 
 	memset(ts, 0, sizeof(*ts));
 	ts->conf = conf;
+	ts->keylog_fd = keylog_fd;
 	pthread_mutex_init(&ts->session_lock, NULL);
 	ts->ctx = SSL_CTX_new(conf->client ? TLS_client_method() : TLS_server_method());
 	if (!ts->ctx) {
@@ -238,6 +254,9 @@ int tls_service_init(struct tls_service *ts, const struct conf_service *conf, ch
 		ret = setup_verification(ts, err, errlen);
 	if (ret == 0)
 		setup_sessions(ts);
+	/* Before ktls_ssl_ctx_prepare, which chains to a keylog callback already set. */
+	if (ret == 0 && keylog_fd >= 0)
+		SSL_CTX_set_keylog_callback(ts->ctx, keylog_callback);
 	/* The kernel path needs the traffic secrets and record counts from the handshake on. */
 	if (ret == 0 && conf->ktls != CONF_KTLS_OFF)
 		ret = ktls_ssl_ctx_prepare(ts->ctx, err, errlen);

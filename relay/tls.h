@@ -13,11 +13,13 @@ struct tls_service {
 	SSL_CTX *ctx;
 	pthread_mutex_t session_lock;
 	SSL_SESSION *session; /* client mode: the newest session, offered for resumption */
+	int keylog_fd;        /* SSLKEYLOGFILE, opened by main; -1: none */
 };
 
-/* Loads certificates and keys, CA locations, and every TLS option of the service. */
-int tls_service_init(struct tls_service *ts, const struct conf_service *conf, char *err,
-		     size_t errlen);
+/* Loads certificates and keys, CA locations, and every TLS option of the service. keylog_fd:
+ * where to write the NSS key log (SSLKEYLOGFILE), or -1. */
+int tls_service_init(struct tls_service *ts, const struct conf_service *conf, int keylog_fd,
+		     char *err, size_t errlen);
 void tls_service_free(struct tls_service *ts);
 
 /* A new SSL for fd: accept state in server mode; in client mode connect state, SNI and the
