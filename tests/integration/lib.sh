@@ -544,25 +544,25 @@ expect_tls13()
 
 # ---- the usual topology -------------------------------------------------------------------
 
-# setup_chain [EXTRA_SERVER_LINES [EXTRA_CLIENT_LINES]]: plaintext in at P_IN -> relay client ->
-# TLS at P_TLS -> relay server -> plaintext out at P_OUT (nothing listens there yet). The client
-# verifies the server (CA, checkHost localhost). Sets P_IN P_TLS P_OUT CLIENT SERVER and the
-# logs CLIENT_LOG SERVER_LOG.
-setup_chain()
+# relay_server_conf FILE [EXTRA_LINES]: the relay under test in server mode, [server]: TLS in at
+# P_TLS, plaintext out to P_OUT, the test certificate.
+relay_server_conf()
 {
-	make_certs
-	pick_port; P_IN=$PORT
-	pick_port; P_TLS=$PORT
-	pick_port; P_OUT=$PORT
-	cat >"$T/server.conf" <<-CONF
+	cat >"$1" <<-CONF
 		$(relay_globals)
 		[server]
 		accept = 127.0.0.1:$P_TLS
 		connect = 127.0.0.1:$P_OUT
 		cert = $T/server.pem
-		${1:-}
+		${2:-}
 	CONF
-	cat >"$T/client.conf" <<-CONF
+}
+
+# relay_client_conf FILE [EXTRA_LINES]: the relay under test in client mode, [client]: plaintext
+# in at P_IN, TLS out to P_TLS, verifying the server (CA, checkHost localhost).
+relay_client_conf()
+{
+	cat >"$1" <<-CONF
 		$(relay_globals)
 		[client]
 		client = yes
@@ -573,6 +573,20 @@ setup_chain()
 		checkHost = localhost
 		${2:-}
 	CONF
+}
+
+# setup_chain [EXTRA_SERVER_LINES [EXTRA_CLIENT_LINES]]: plaintext in at P_IN -> relay client ->
+# TLS at P_TLS -> relay server -> plaintext out at P_OUT (nothing listens there yet). The client
+# verifies the server (CA, checkHost localhost). Sets P_IN P_TLS P_OUT CLIENT SERVER and the
+# logs CLIENT_LOG SERVER_LOG.
+setup_chain()
+{
+	make_certs
+	pick_port; P_IN=$PORT
+	pick_port; P_TLS=$PORT
+	pick_port; P_OUT=$PORT
+	relay_server_conf "$T/server.conf" "${1:-}"
+	relay_client_conf "$T/client.conf" "${2:-}"
 	start_relay "$T/server.conf" "$P_TLS"
 	SERVER=$RELAY_PID
 	SERVER_LOG=$RELAY_LOG

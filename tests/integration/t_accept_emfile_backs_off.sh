@@ -6,13 +6,7 @@
 make_certs
 pick_port; P_TLS=$PORT
 pick_port; P_OUT=$PORT
-cat >"$T/server.conf" <<CONF
-$(relay_globals)
-[server]
-accept = 127.0.0.1:$P_TLS
-connect = 127.0.0.1:$P_OUT
-cert = $T/server.pem
-CONF
+relay_server_conf "$T/server.conf"
 # The limit must be in force when the relay starts: io_uring reads RLIMIT_NOFILE when an accept
 # is armed, so lowering it afterwards (prlimit) does not reach a multishot accept in flight.
 # Only the relay gets it (through a wrapper that execs it); this shell needs its descriptors.

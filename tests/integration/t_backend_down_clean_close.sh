@@ -7,13 +7,7 @@
 make_certs
 pick_port; P_TLS=$PORT
 pick_port; P_OUT=$PORT
-cat >"$T/server.conf" <<CONF
-$(relay_globals)
-[server]
-accept = 127.0.0.1:$P_TLS
-connect = 127.0.0.1:$P_OUT
-cert = $T/server.pem
-CONF
+relay_server_conf "$T/server.conf"
 start_relay "$T/server.conf" "$P_TLS"; SERVER=$RELAY_PID; SERVER_LOG=$RELAY_LOG
 
 # stdin stays open a while: at stdin's EOF s_client would close first, and the relay must be the

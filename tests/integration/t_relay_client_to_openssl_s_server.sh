@@ -5,16 +5,7 @@
 make_certs
 pick_port; P_IN=$PORT
 pick_port; P_TLS=$PORT
-cat >"$T/client.conf" <<CONF
-$(relay_globals)
-[client]
-client = yes
-accept = 127.0.0.1:$P_IN
-connect = 127.0.0.1:$P_TLS
-CAfile = $T/ca.pem
-verifyChain = yes
-checkHost = localhost
-CONF
+relay_client_conf "$T/client.conf"
 start_relay "$T/client.conf" "$P_IN"; CLIENT=$RELAY_PID
 make_random "$T/a" "$MB"
 make_random "$T/b" "$MB"

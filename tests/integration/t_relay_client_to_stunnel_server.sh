@@ -14,16 +14,7 @@ connect = 127.0.0.1:$P_OUT
 cert = $T/server.pem
 sslVersion = TLSv1.3
 CONF
-cat >"$T/client.conf" <<CONF
-$(relay_globals)
-[client]
-client = yes
-accept = 127.0.0.1:$P_IN
-connect = 127.0.0.1:$P_TLS
-CAfile = $T/ca.pem
-verifyChain = yes
-checkHost = localhost
-CONF
+relay_client_conf "$T/client.conf"
 start_peer "$T/peer.conf" "$P_TLS"; PEER=$RELAY_PID; PEER_LOG=$RELAY_LOG
 start_relay "$T/client.conf" "$P_IN"; CLIENT=$RELAY_PID
 

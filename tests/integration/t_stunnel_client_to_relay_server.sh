@@ -6,13 +6,7 @@ make_certs
 pick_port; P_IN=$PORT
 pick_port; P_TLS=$PORT
 pick_port; P_OUT=$PORT
-cat >"$T/server.conf" <<CONF
-$(relay_globals)
-[server]
-accept = 127.0.0.1:$P_TLS
-connect = 127.0.0.1:$P_OUT
-cert = $T/server.pem
-CONF
+relay_server_conf "$T/server.conf"
 cat >"$T/peer.conf" <<CONF
 $(peer_globals)
 [peer]
