@@ -1,0 +1,65 @@
+# tests/faults/faults.sh - shell helpers of the fault tests (tests/integration/t_fault_*.sh),
+# sourced after tests/integration/lib.sh. The programs are built into BUILD/tests (here and in the
+# VM: KTLSRELAY_BIN is BUILD/bin).
+
+FAULTS_BIN=$(cd "$KTLSRELAY_BIN/../tests" 2>/dev/null && pwd) || fail "no $KTLSRELAY_BIN/../tests"
+for p in faultproxy holdserver; do
+	[ -x "$FAULTS_BIN/$p" ] || fail "no $FAULTS_BIN/$p (build failed?)"
+done
+
+# faultproxy NAME LISTEN_PORT CONNECT_PORT ARGS...: the fault injector (tests/faults/faultproxy.c)
+# for one connection, its log in $T/NAME.err. Sets FP_PID.
+faultproxy()
+{
+	local name=$1 lport=$2
+	shift
+	spawn "$name" "$FAULTS_BIN/faultproxy" "$@"
+	FP_PID=$SPAWN_PID
+	wait_port "$lport" 5 || fail "faultproxy $name not listening on $lport"
+}
+
+# holdserver NAME PORT ARGS...: a backend that never reads (--accept) or never answers a connect
+# (--blackhole). Sets HOLD_PID.
+holdserver()
+{
+	local name=$1 port=$2
+	shift 2
+	spawn "$name" "$FAULTS_BIN/holdserver" "$port" "$@"
+	HOLD_PID=$SPAWN_PID
+	wait_port "$port" 5 || fail "holdserver $name not listening on $port"
+}
+
+# expect_prefix SRC GOT WHAT: GOT is a proper prefix of SRC (shorter, and byte for byte the same
+# as SRC's start): a cut stream delivered nothing that was not sent, and not all of it.
+expect_prefix()
+{
+	local n
+	n=$(file_size "$2")
+	[ "$n" -lt "$(file_size "$1")" ] || fail "$3: all $n bytes arrived: the fault changed nothing"
+	[ "$(head -c "$n" "$1" | sha256sum | awk '{ print $1 }')" = "$(sha "$2")" ] ||
+		fail "$3: the $n bytes received are not the start of what was sent: corrupted bytes got through"
+	log "$3: $n of $(file_size "$1") bytes arrived, an exact prefix"
+}
+
+# closed_line LOG N: the relay's close line of its connection #N.
+closed_line()
+{
+	grep -E "\] #$2 closed " "$1" | tail -n 1
+}
+
+# wait_closed LOG N SECONDS: waits until connection #N has its close line.
+wait_closed()
+{
+	local i
+	for i in $(seq 1 $(($3 * 10))); do
+		[ -n "$(closed_line "$1" "$2")" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# rss_kb PID: the process's resident set (VmRSS), kB.
+rss_kb()
+{
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
