@@ -1089,6 +1089,9 @@ static const struct conf_opt conf_options[] = {
     {"ktls", IN_BOTH, "auto | on | off", "auto", parse_keyword, SVC(ktls), ktls_words, false,
      "ktlsrelay: auto moves data with kernel TLS when the kernel can, else in user space; on "
      "refuses connections the kernel cannot offload; off always uses user space"},
+    {"maxconn", IN_BOTH, "NUMBER", "0", parse_count, SVC(maxconn), NULL, false,
+     "ktlsrelay: most connections the service serves at once (as HAProxy's maxconn); one more "
+     "is accepted and reset at once, with a log line; 0 is no limit"},
     {NULL, 0, NULL, NULL, NULL, 0, NULL, false, NULL},
 };
 
@@ -1228,6 +1231,7 @@ static int service_start(struct parse *p, struct conf_service *s, struct meta *m
 	s->session_cache_size = d->session_cache_size;
 	s->session_cache_timeout = d->session_cache_timeout;
 	s->session_resume = d->session_resume;
+	s->maxconn = d->maxconn;
 	s->ktls = d->ktls;
 	s->file = p->conf->path;
 	s->line = p->line;

@@ -111,6 +111,7 @@ struct conf_service {
 	long session_cache_timeout; /* sessionCacheTimeout seconds, default 300 */
 	bool session_resume;        /* sessionResume, default yes */
 	enum conf_ktls ktls;
+	long maxconn; /* live connections this service takes at once; 0 = no limit */
 };
 
 struct conf {

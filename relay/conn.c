@@ -73,6 +73,7 @@ static void conn_free_if_idle(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	w->n_conns--;
+	service_leave(c->svc);
 	runtime_put(c->rt);
 	free(c->delayed);
 	free(c);
@@ -418,12 +419,37 @@ static void connected(struct conn *c)
 
 /* --- entry points ---------------------------------------------------------------------- */
 
+/* Over maxconn: the connection is reset at once, so the peer knows it was not served. One line
+ * a second at most, counting the others, so a flood cannot flood the log too. */
+static void refuse_over_limit(struct worker *w, struct service_rt *svc, int fd)
+{
+	struct service_load *load = svc->load;
+	long long second = (long long)w->now, last = atomic_load(&load->refused_log);
+	char from[NET_ADDR_TEXT];
+
+	atomic_fetch_add(&load->refused, 1);
+	if (second > last && atomic_compare_exchange_strong(&load->refused_log, &last, second)) {
+		net_peer_text(fd, from, sizeof(from));
+		relay_log(LOG_WARNING,
+			  "[%s] refused from=%s why=\"maxconn %ld reached\" refused_since_last=%ld",
+			  svc->conf->name, from, svc->conf->maxconn,
+			  atomic_exchange(&load->refused, 0));
+	}
+	net_close_reset(fd);
+}
+
 void conn_accepted(struct worker *w, struct runtime *rt, struct service_rt *svc, int fd)
 {
-	struct conn *c = calloc(1, sizeof(*c));
+	struct conn *c;
 	char err[256];
 
+	if (!service_enter(svc)) {
+		refuse_over_limit(w, svc, fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
 	if (!c) {
+		service_leave(svc);
 		relay_log(LOG_ERR, "[%s] out of memory for a new connection", svc->conf->name);
 		net_close_reset(fd);
 		return;

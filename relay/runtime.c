@@ -63,6 +63,46 @@ static int listener_open(const struct conf_service *svc, int n_workers, struct l
 	return 0;
 }
 
+static struct service_load *service_load_get(const struct runtime *prev, const char *name)
+{
+	struct service_load *load;
+
+	for (size_t i = 0; prev && i < prev->n_services; i++) {
+		load = prev->services[i].load;
+		if (load && strcmp(load->name, name) == 0) {
+			atomic_fetch_add(&load->refs, 1);
+			return load;
+		}
+	}
+	load = calloc(1, sizeof(*load) + strlen(name) + 1);
+	if (!load)
+		return NULL;
+	atomic_init(&load->refs, 1);
+	strcpy(load->name, name);
+	return load;
+}
+
+static void service_load_put(struct service_load *load)
+{
+	if (load && atomic_fetch_sub(&load->refs, 1) == 1)
+		free(load);
+}
+
+bool service_enter(struct service_rt *svc)
+{
+	long max = svc->conf->maxconn;
+
+	if (atomic_fetch_add(&svc->load->live, 1) < max || max == 0)
+		return true;
+	atomic_fetch_sub(&svc->load->live, 1);
+	return false;
+}
+
+void service_leave(struct service_rt *svc)
+{
+	atomic_fetch_sub(&svc->load->live, 1);
+}
+
 int runtime_create(struct conf *conf, const struct runtime *prev, int n_workers, int keylog_fd,
 		   struct runtime **out, char *err, size_t errlen)
 {
@@ -86,8 +126,16 @@ int runtime_create(struct conf *conf, const struct runtime *prev, int n_workers,
 		struct service_rt *srt = &rt->services[i];
 
 		srt->conf = svc;
+		srt->load = service_load_get(prev, svc->name);
+		if (!srt->load) {
+			ret = -ENOMEM;
+			snprintf(err, errlen, "%s:%d: [%s] out of memory", svc->file, svc->line,
+				 svc->name);
+			goto fail;
+		}
 		ret = tls_service_init(&srt->tls, svc, keylog_fd, why, sizeof(why));
 		if (ret < 0) {
+			service_load_put(srt->load);
 			snprintf(err, errlen, "%s:%d: [%s] %s", svc->file, svc->line, svc->name,
 				 why);
 			goto fail;
@@ -137,8 +185,10 @@ void runtime_put(struct runtime *rt)
 		return;
 	/* The main thread releases listeners before dropping its reference; only a generation
 	 * that failed to build gets here with them still held. */
-	for (size_t i = 0; i < rt->n_services; i++)
+	for (size_t i = 0; i < rt->n_services; i++) {
 		tls_service_free(&rt->services[i].tls);
+		service_load_put(rt->services[i].load);
+	}
 	free(rt->services);
 	conf_free(rt->conf);
 	free(rt);

@@ -21,8 +21,20 @@ struct listener {
 	int fds[];
 };
 
+/* A service's live connections, counted for maxconn. Shared by the generations that have a
+ * service of the same name, so a reload neither forgets the connections still running on the
+ * old generation nor lets a service take twice its limit. */
+struct service_load {
+	atomic_int refs;
+	atomic_long live;
+	atomic_long refused;      /* since the last refusal line */
+	atomic_llong refused_log; /* the second of the last refusal line */
+	char name[];
+};
+
 struct service_rt {
 	const struct conf_service *conf;
+	struct service_load *load;
 	struct tls_service tls;
 	struct listener *listener;
 	atomic_uint rr_next; /* failover = rr: where the next connection starts */
@@ -43,6 +55,10 @@ struct runtime {
 int runtime_create(struct conf *conf, const struct runtime *prev, int n_workers, int keylog_fd,
 		   struct runtime **out, char *err, size_t errlen);
 void runtime_get(struct runtime *rt);
+/* A new connection for svc: false when the service already serves maxconn connections. Each
+ * true is paired with one service_leave. */
+bool service_enter(struct service_rt *svc);
+void service_leave(struct service_rt *svc);
 void runtime_put(struct runtime *rt);
 /* Main thread, once no worker accepts on rt any more: closes the listening sockets no newer
  * generation shares. */

@@ -272,6 +272,7 @@ static void defaults_when_not_given(void **state)
 	assert_int_equal(s->session_cache_timeout, 300);
 	assert_true(s->session_resume);
 	assert_int_equal(s->ktls, CONF_KTLS_AUTO);
+	assert_int_equal(s->maxconn, 0);
 	conf_free(c);
 }
 
@@ -782,6 +783,16 @@ static void session_cache_and_resume(void **state)
 	conf_free(c);
 }
 
+static void maxconn_global_default_and_service(void **state)
+{
+	struct conf *c = load("maxconn = 100\n" SVC "[t]\naccept = 20003\nconnect = 9\nclient = yes\n"
+			      "maxconn = 5\n");
+
+	assert_int_equal(c->services[0].maxconn, 100);
+	assert_int_equal(c->services[1].maxconn, 5);
+	conf_free(c);
+}
+
 static void ktls_on_and_off(void **state)
 {
 	struct conf *c = load("ktls = off\n" SVC "[t]\naccept = 20003\nconnect = 9\nclient = yes\n"
@@ -1201,6 +1212,7 @@ static void error_bad_numbers(void **state)
 	expect_error("sessionCacheSize = lots\n",
 		     ":1: 'sessionCacheSize': expected a number (0 or more), got 'lots'");
 	expect_error("verify = 5\n", ":1: 'verify': expected a level 0 to 4, got '5'");
+	expect_error("maxconn = -3\n", ":1: 'maxconn': expected a number (0 or more), got '-3'");
 }
 
 /* ---- help ------------------------------------------------------------------------------ */
@@ -1248,6 +1260,7 @@ static const char *const supported[] = {
     "sessionCacheTimeout",
     "sessionResume",
     "ktls",
+    "maxconn",
 };
 
 static char *print_options(enum conf_help_format format)
@@ -1398,6 +1411,7 @@ int main(void)
 	    cmocka_unit_test(error_socket_options),
 	    cmocka_unit_test(error_sni_in_server_mode),
 	    cmocka_unit_test(error_bad_numbers),
+	    cmocka_unit_test(maxconn_global_default_and_service),
 	    cmocka_unit_test(help_markdown_has_one_row_per_option),
 	    cmocka_unit_test(help_text_lists_every_option),
 	};
