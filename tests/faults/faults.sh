@@ -63,3 +63,40 @@ rss_kb()
 {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }
+
+# ---- failover ----------------------------------------------------------------------------
+
+# failover_setup SERVICE_LINES...: a relay server (the program under test) with one service per
+# argument, each "NAME FAILOVER PORT..." (its connect lines in that order), TIMEOUTconnect = 2,
+# and in front of each a stunnel4 client at an accept port, so check_echo "${P_IN[NAME]}" sends
+# real TLS through it. Sets P_IN[NAME], SERVER, SERVER_LOG.
+declare -A P_IN
+failover_setup()
+{
+	local spec name mode ports port svc_lines="" peer_lines="" tls tls_ports=()
+	make_certs
+	for spec in "$@"; do
+		read -r name mode ports <<<"$spec"
+		pick_port; P_IN[$name]=$PORT
+		pick_port; tls=$PORT
+		tls_ports+=("$tls")
+		svc_lines+="[$name]"$'\n'"accept = 127.0.0.1:$tls"$'\n'"cert = $T/server.pem"$'\n'
+		svc_lines+="failover = $mode"$'\n'"TIMEOUTconnect = 2"$'\n'
+		for port in $ports; do
+			svc_lines+="connect = 127.0.0.1:$port"$'\n'
+		done
+		peer_lines+="[$name]"$'\n'"client = yes"$'\n'"accept = 127.0.0.1:${P_IN[$name]}"$'\n'
+		peer_lines+="connect = 127.0.0.1:$tls"$'\n'"CAfile = $T/ca.pem"$'\n'
+		peer_lines+="verifyChain = yes"$'\n'"checkHost = localhost"$'\n'
+	done
+	printf '%s\n%s' "$(relay_globals)" "$svc_lines" >"$T/server.conf"
+	printf '%s\n%s' "$(peer_globals)" "$peer_lines" >"$T/peer.conf"
+	start_relay "$T/server.conf" "${tls_ports[@]}"; SERVER=$RELAY_PID; SERVER_LOG=$RELAY_LOG
+	start_peer "$T/peer.conf" "${P_IN[@]}"
+}
+
+# connect_failures LOG PORT: how many connects to 127.0.0.1:PORT the relay logged as failed.
+connect_failures()
+{
+	grep -c "connect to 127.0.0.1:$2 failed" "$1"
+}
