@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# SIGTERM with several transfers in flight (five echo round trips through stunnel4 client ->
+# relay server -> socat echo, each half sent and half echoed when the signal comes): a connection
+# attempted after the signal is refused (connection refused or reset: never accepted and then
+# dropped in silence), every transfer in flight finishes intact both ways, and the relay exits 0
+# once they have drained.
+. "$(dirname "$0")/lib.sh"
+
+make_certs
+pick_port; P_IN=$PORT
+pick_port; P_TLS=$PORT
+pick_port; P_OUT=$PORT
+relay_server_conf "$T/server.conf" "TIMEOUTclose = 60"
+cat >"$T/peer.conf" <<CONF
+$(peer_globals)
+[peer]
+client = yes
+accept = 127.0.0.1:$P_IN
+connect = 127.0.0.1:$P_TLS
+CAfile = $T/ca.pem
+verifyChain = yes
+checkHost = localhost
+CONF
+echo_server echo "$P_OUT"
+start_relay "$T/server.conf" "$P_TLS"; SERVER=$RELAY_PID; SERVER_LOG=$RELAY_LOG
+start_peer "$T/peer.conf" "$P_IN"
+
+# Each transfer: part 1, then a pause until $T/go exists, then part 2, then the end.
+N=5
+KB=$((MB * 128))
+CLIENTS=()
+for i in $(seq 1 $N); do
+	make_random "$T/x$i" 1
+	head -c $((KB * 1024)) /dev/urandom >"$T/x$i.1"
+	head -c $((KB * 1024)) /dev/urandom >"$T/x$i.2"
+	cat "$T/x$i.1" "$T/x$i.2" >"$T/x$i"
+	mkfifo "$T/feed$i"
+	(cat "$T/x$i.1"; while [ ! -e "$T/go" ]; do sleep 0.1; done; cat "$T/x$i.2") >"$T/feed$i" &
+	track_pid $!
+	spawn "client$i" socat $SOCAT_T "OPEN:$T/feed$i,rdonly!!OPEN:$T/back$i,wronly,creat,trunc" \
+		"TCP4:127.0.0.1:$P_IN"
+	CLIENTS+=("$SPAWN_PID")
+done
+for i in $(seq 1 $N); do
+	wait_size "$T/back$i" $((KB * 1024)) 60 || fail "transfer $i: its first half never came back"
+done
+log "$N transfers in flight, $KB KiB each way echoed so far"
+
+kill -TERM "$SERVER"
+log_wait=0
+until grep -q 'stopping' "$SERVER_LOG"; do
+	sleep 0.1
+	log_wait=$((log_wait + 1))
+	[ $log_wait -lt 100 ] || fail "the relay did not log its stop within 10 s of SIGTERM"
+done
+sleep 0.5
+# A late connection: refused or reset at once, never accepted and left hanging or dropped.
+timeout 10 openssl s_client -connect "127.0.0.1:$P_TLS" -CAfile "$T/ca.pem" </dev/null \
+	>"$T/late.out" 2>&1
+rc=$?
+keep_log "$T/late.out"
+[ $rc -ne 124 ] || fail "a connection after SIGTERM hangs"
+grep -Eq 'errno=(111|104)|Connection refused|reset by peer' "$T/late.out" ||
+	fail "a connection after SIGTERM was neither refused nor reset (s_client exited $rc)"
+log "a connection after SIGTERM: $(grep -Eo 'errno=[0-9]+|Connection refused|reset by peer' "$T/late.out" | head -n 1)"
+relay_alive "$SERVER" "$SERVER_LOG"
+
+touch "$T/go"
+for i in $(seq 1 $N); do
+	wait_pid "${CLIENTS[$((i - 1))]}" 60 || fail "transfer $i did not finish"
+	same_bytes "$T/x$i" "$T/back$i" "transfer $i, in flight at SIGTERM, echoed"
+done
+wait_pid "$SERVER" 30 || fail "the relay did not exit after its transfers drained"
+[ "$WAIT_RC" -eq 0 ] || fail "the relay exited with $WAIT_RC"
+closed=$(grep -c 'closed .*result=ok' "$SERVER_LOG")
+[ "$closed" -eq $N ] || fail "the relay logged $closed clean closes, not $N"
+log "the relay exited 0 after $N clean closes"
+pass
