@@ -64,6 +64,20 @@ rss_kb()
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }
 
+# echo_backend NAME PORT [SOCAT_TIMEOUTS]: echoes every connection (fork), logs each accepted
+# connection (echo_connections NAME counts them), like lib.sh's echo_server but with -b 4096.
+# socat's PIPE echo is one process that reads the socket into a pipe and the pipe back into the
+# socket; with its default 8192-byte blocks a read can be larger than the pipe's free space, and
+# the blocking write into the pipe then waits for a drain that only the same process does: under
+# load that hung a transfer for good (seen here: the echo child never even hit its -T). A block
+# no larger than a pipe page always fits once select() says the pipe is writable.
+echo_backend()
+{
+	spawn "$1" socat -d -d -b 4096 ${3:-$SOCAT_T} "TCP4-LISTEN:$2,bind=127.0.0.1,reuseaddr,fork" PIPE
+	ECHO_PID=$SPAWN_PID
+	wait_port "$2" 5 || fail "echo backend $1 not listening on $2"
+}
+
 # ---- failover ----------------------------------------------------------------------------
 
 # failover_setup SERVICE_LINES...: a relay server (the program under test) with one service per

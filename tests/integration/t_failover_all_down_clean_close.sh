@@ -33,7 +33,7 @@ for svc in prio rr; do
 		"relay: $(closed_line "$SERVER_LOG" "$id" | sed 's/.*\] //')"
 done
 
-echo_server back "$P_D2"
+echo_backend back "$P_D2"
 check_echo "${P_IN[prio]}" 1 "prio, once the last backend is back"
 relay_alive "$SERVER" "$SERVER_LOG"
 stop_relay "$SERVER"

@@ -14,9 +14,9 @@ pick_port; P_A=$PORT
 pick_port; P_B=$PORT
 pick_port; P_C=$PORT
 holdserver hole "$P_HOLE" --blackhole
-echo_server a "$P_A"; ECHO_A=$ECHO_PID
-echo_server b "$P_B"
-echo_server c "$P_C"
+echo_backend a "$P_A"; ECHO_A=$ECHO_PID
+echo_backend b "$P_B"
+echo_backend c "$P_C"
 failover_setup "refused prio $P_DEAD $P_A $P_B" "hole prio $P_HOLE $P_C"
 
 # The first backend refuses: all four go to A, none to B, each after a logged attempt on DEAD.

@@ -14,7 +14,7 @@ pick_port; P_D=$PORT
 pick_port; P_DEAD=$PORT
 pick_port; P_E=$PORT
 for b in a:$P_A b:$P_B c:$P_C d:$P_D e:$P_E; do
-	echo_server "${b%:*}" "${b#*:}"
+	echo_backend "${b%:*}" "${b#*:}"
 done
 failover_setup "live rr $P_A $P_B $P_C" "dead rr $P_D $P_DEAD $P_E"
 

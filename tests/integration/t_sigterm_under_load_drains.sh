@@ -5,6 +5,7 @@
 # dropped in silence), every transfer in flight finishes intact both ways, and the relay exits 0
 # once they have drained.
 . "$(dirname "$0")/lib.sh"
+. "$LIB_DIR/../faults/faults.sh"
 
 make_certs
 pick_port; P_IN=$PORT
@@ -21,7 +22,10 @@ CAfile = $T/ca.pem
 verifyChain = yes
 checkHost = localhost
 CONF
-echo_server echo "$P_OUT"
+# socat's -T (inactivity) must outlast the transfers' pause, which can be long on a loaded machine
+# or in the VM: otherwise socat itself ends a paused transfer and the test blames the relay.
+SOCAT_HELD="-t 60 -T 300"
+echo_backend echo "$P_OUT" "$SOCAT_HELD"
 start_relay "$T/server.conf" "$P_TLS"; SERVER=$RELAY_PID; SERVER_LOG=$RELAY_LOG
 start_peer "$T/peer.conf" "$P_IN"
 
@@ -37,7 +41,7 @@ for i in $(seq 1 $N); do
 	mkfifo "$T/feed$i"
 	(cat "$T/x$i.1"; while [ ! -e "$T/go" ]; do sleep 0.1; done; cat "$T/x$i.2") >"$T/feed$i" &
 	track_pid $!
-	spawn "client$i" socat $SOCAT_T "OPEN:$T/feed$i,rdonly!!OPEN:$T/back$i,wronly,creat,trunc" \
+	spawn "client$i" socat $SOCAT_HELD "OPEN:$T/feed$i,rdonly!!OPEN:$T/back$i,wronly,creat,trunc" \
 		"TCP4:127.0.0.1:$P_IN"
 	CLIENTS+=("$SPAWN_PID")
 done
@@ -67,7 +71,8 @@ relay_alive "$SERVER" "$SERVER_LOG"
 
 touch "$T/go"
 for i in $(seq 1 $N); do
-	wait_pid "${CLIENTS[$((i - 1))]}" 60 || fail "transfer $i did not finish"
+	wait_pid "${CLIENTS[$((i - 1))]}" 120 || fail "transfer $i did not finish"
+	[ "$WAIT_RC" -eq 0 ] || fail "transfer $i: socat exited with $WAIT_RC"
 	same_bytes "$T/x$i" "$T/back$i" "transfer $i, in flight at SIGTERM, echoed"
 done
 wait_pid "$SERVER" 30 || fail "the relay did not exit after its transfers drained"
