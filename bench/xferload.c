@@ -6,12 +6,18 @@
  *   xferload rr PORT N                 one connection, N requests one after another
  *   xferload hold PORT N INFLIGHT      N connections, 1 request each, kept open: prints
  *                                      "ready N" and waits for SIGTERM, then closes them all
+ *   xferload many PORT N INFLIGHT      N connections open at once (INFLIGHT still opening at a
+ *                                      time), a request on each as it opens, then one more on
+ *                                      all of them at once; failures are counted, not fatal.
+ *                                      With --hold: prints the result and "ready OK", keeps
+ *                                      them open until SIGTERM, then closes them all
  *
  * Options (after the mode): --size BYTES (request size, default 1024), --timeout SECS (default
- * 120). The result is one line on stdout, `key=value` pairs, for a script to read:
+ * 120), --hold (many). The result is one line on stdout, `key=value` pairs, for a script to read:
  *   mode=conn conns=... requests=... seconds=... conn_per_s=... req_per_s=...
  *   conn_p50_us=... conn_p99_us=... req_p50_us=... req_p99_us=...
- * Exit: 0 every request came back intact; 1 otherwise, with the reason on stderr. */
+ *   mode=many conns=N opened=... ok=... failed=... open_seconds=... check_seconds=...
+ * Exit: 0 every request came back intact; 1 otherwise, with the reason(s) on stderr. */
 #define _GNU_SOURCE
 #include "xferload.h"
 
@@ -23,10 +29,12 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xferload echo PORT\n"
-		   "       xferload conn PORT N INFLIGHT [--size BYTES] [--timeout SECS]\n"
-		   "       xferload rr PORT N [--size BYTES] [--timeout SECS]\n"
-		   "       xferload hold PORT N INFLIGHT [--size BYTES] [--timeout SECS]\n");
+	fprintf(f,
+		"usage: xferload echo PORT\n"
+		"       xferload conn PORT N INFLIGHT [--size BYTES] [--timeout SECS]\n"
+		"       xferload rr PORT N [--size BYTES] [--timeout SECS]\n"
+		"       xferload hold PORT N INFLIGHT [--size BYTES] [--timeout SECS]\n"
+		"       xferload many PORT N INFLIGHT [--size BYTES] [--timeout SECS] [--hold]\n");
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *v)
@@ -67,10 +75,30 @@ static void print_ready(unsigned conns)
 	fflush(stdout);
 }
 
+static unsigned many_total;
+
+static void print_many(const struct xl_many_result *r)
+{
+	printf("mode=many conns=%u opened=%u ok=%u failed=%u open_seconds=%.6f "
+	       "check_seconds=%.6f\n",
+	       many_total, r->opened, r->ok, r->failed, r->open_seconds, r->check_seconds);
+	fflush(stdout);
+}
+
+/* With --hold the result comes first, so a script can read it while the connections are held. */
+static void print_many_ready(const struct xl_many_result *r)
+{
+	print_many(r);
+	printf("ready %u\n", r->ok);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	struct xl_plan plan = {.size = 1024, .timeout_s = 120, .reqs = 1};
 	struct xl_result res = {0};
+	struct xl_many_result many = {0};
+	bool hold_flag = false;
 	unsigned long v, nums[3] = {0};
 	unsigned need, i, nn = 0;
 	const char *mode;
@@ -84,7 +112,7 @@ int main(int argc, char **argv)
 	mode = argv[1];
 	need = !strcmp(mode, "echo") ? 1 : !strcmp(mode, "rr") ? 2 : 3;
 	if (strcmp(mode, "echo") && strcmp(mode, "rr") && strcmp(mode, "conn") &&
-	    strcmp(mode, "hold"))
+	    strcmp(mode, "hold") && strcmp(mode, "many"))
 		goto bad;
 	for (i = 2; i < (unsigned)argc; i++) {
 		if (!strcmp(argv[i], "--size") && i + 1 < (unsigned)argc) {
@@ -95,6 +123,8 @@ int main(int argc, char **argv)
 			if (parse_uint(argv[++i], 86400, &v) || v == 0)
 				goto bad;
 			plan.timeout_s = (unsigned)v;
+		} else if (!strcmp(argv[i], "--hold") && !strcmp(mode, "many")) {
+			hold_flag = true;
 		} else if (nn < need && !parse_uint(argv[i], nn == 0 ? 65535 : 10000000, &v)) {
 			nums[nn++] = v;
 		} else {
@@ -116,11 +146,24 @@ int main(int argc, char **argv)
 	} else {
 		plan.total = (unsigned)nums[1];
 		plan.inflight = nums[2] < nums[1] ? (unsigned)nums[2] : (unsigned)nums[1];
-		plan.hold = !strcmp(mode, "hold");
+		plan.hold = !strcmp(mode, "hold") || hold_flag;
 	}
 	if (plan.total == 0 || plan.inflight == 0 || plan.reqs == 0)
 		goto bad;
 	signal(SIGPIPE, SIG_IGN);
+
+	if (!strcmp(mode, "many")) {
+		many_total = plan.total;
+		ret = xl_run_many(&plan, &many, print_many_ready, err, sizeof(err));
+		if (ret == 0 && !plan.hold)
+			print_many(&many);
+		if (ret == 0 && many.failed > 0) {
+			fprintf(stderr, "xferload many: %u of %u connections failed\n", many.failed,
+				plan.total);
+			return 1;
+		}
+		goto out;
+	}
 
 	ret = xl_run_load(&plan, &res, print_ready, err, sizeof(err));
 	if (ret == 0) {

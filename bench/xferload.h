@@ -33,6 +33,27 @@ struct xl_result {
 int xl_run_load(const struct xl_plan *plan, struct xl_result *res, void (*ready)(unsigned conns),
 		char *err, size_t errlen);
 
+/* What one "many" run found: every connection is checked once as it opens and once more when all
+ * of them are open at the same time. */
+struct xl_many_result {
+	unsigned opened;      /* connections whose first request came back intact */
+	unsigned ok;	      /* connections whose both requests came back intact */
+	unsigned failed;      /* total - ok */
+	double open_seconds;  /* first connect to the last first echo */
+	double check_seconds; /* all second requests sent to the last second echo */
+};
+
+/* Opens plan->total connections (plan->inflight at most still opening at once) and keeps them all
+ * open, then sends a second request on every one of them at once. A failing connection is
+ * counted and reported on stderr (the first few), not fatal. With plan->hold, `ready` is called
+ * once the second round is over and the connections stay open until SIGTERM or SIGINT. 0 once the
+ * run is over (look at res->failed), or -errno with `err` filled when it could not run. */
+int xl_run_many(const struct xl_plan *plan, struct xl_many_result *res,
+		void (*ready)(const struct xl_many_result *res), char *err, size_t errlen);
+
+/* LEN bytes of xorshift64 output from SEED: the payload of one request. */
+void xl_fill(unsigned char *buf, size_t len, uint64_t seed);
+
 /* Serves an echo on 127.0.0.1:port until SIGTERM or SIGINT; 0 or -errno with `err` filled. */
 int xl_run_echo(uint16_t port, char *err, size_t errlen);
 

@@ -52,9 +52,9 @@ uint64_t xl_now_ns(void)
 
 /* A different payload for every request, so an echo of the wrong request or a stale buffer
  * cannot pass the byte-for-byte check. xorshift64: cheap, and 1 KiB needs 128 draws. */
-static void fill(unsigned char *buf, size_t len, unsigned conn, unsigned req)
+void xl_fill(unsigned char *buf, size_t len, uint64_t seed)
 {
-	uint64_t x = ((uint64_t)conn << 32 | req) * 0x9e3779b97f4a7c15ull | 1;
+	uint64_t x = seed * 0x9e3779b97f4a7c15ull | 1;
 	size_t i;
 
 	for (i = 0; i < len; i++) {
@@ -111,7 +111,7 @@ out:
 
 static void start_request(struct gen *g, struct slot *s)
 {
-	fill(s->sbuf, g->plan->size, s->conn, s->req);
+	xl_fill(s->sbuf, g->plan->size, (uint64_t)s->conn << 32 | s->req);
 	s->sent = 0;
 	s->got = 0;
 	s->t_req = xl_now_ns();
@@ -349,3 +349,8 @@ out:
 		close(g.ep);
 	return ret;
 }
+
+/* The "many" generator lives in its own file, built as part of this one: bench/CMakeLists.txt
+ * lists xferload's sources and was not this change's to edit. Adding xferload_many.c there and
+ * removing this line is the whole move. */
+#include "xferload_many.c"
