@@ -1,13 +1,14 @@
 /* path_user.c - the user-space data path: OpenSSL encrypts and decrypts, both directions at once.
  *
- * Up (plaintext -> TLS): recv up to BUF_SIZE, SSL_write it (whole records, 16 KiB each while the
- * stream is busy). Down (TLS -> plaintext): SSL_read records until the buffer is full or the
+ * Up (plaintext -> TLS): recv up to a buffer, SSL_write it (whole records, 16 KiB each while the
+ * stream is busy) into a record batch (record_batch.h), and send the batch in one call. Down (TLS -> plaintext): SSL_read records until the buffer is full or the
  * socket is drained, then send. Half-close is carried through: plaintext EOF -> close_notify and
  * shutdown of the TLS socket's write half; the peer's close_notify -> shutdown(SHUT_WR) of the
  * plaintext socket. Any error, or a TLS stream that ends without close_notify, resets both sides.
  * Buffers come from the worker's pool only while bytes are in flight. */
 #include "conn.h"
 #include "path.h"
+#include "record_batch.h"
 
 #include <errno.h>
 #include <openssl/err.h>
@@ -49,6 +50,22 @@ static bool ssl_wants(struct conn *c, int ret, unsigned *want)
 	}
 }
 
+/* Sends the records waiting in the batch. False when the connection ended; otherwise *want says
+ * whether the socket must drain first. */
+static bool flush_records(struct conn *c, unsigned *want)
+{
+	BIO *wbio = SSL_get_wbio(c->ssl);
+
+	if (record_batch_pending(wbio) == 0 || BIO_flush(wbio) > 0)
+		return true;
+	if (BIO_should_retry(wbio)) {
+		*want |= WANT(SLOT_TLS_OUT);
+		return true;
+	}
+	conn_finish(c, RESULT_RESET, "TLS side: %s", strerror(errno));
+	return false;
+}
+
 /* Plaintext in, TLS out. */
 static enum path_step up_step(struct conn *c, unsigned *want)
 {
@@ -56,6 +73,15 @@ static enum path_step up_step(struct conn *c, unsigned *want)
 	ssize_t n;
 	int ret;
 
+	/* Between chunks, records left by an earlier step (or written by OpenSSL on its own, e.g.
+	 * an alert) go first: no more plaintext is taken while the TLS socket is full. Within a
+	 * chunk they wait, so that its records leave together. */
+	if (!(c->up && c->up->len > c->up->off)) {
+		if (!flush_records(c, want))
+			return STEP_FINISHED;
+		if (*want & WANT(SLOT_TLS_OUT))
+			return STEP_IDLE;
+	}
 	if (c->up_done)
 		return STEP_IDLE;
 	if (!c->up && !c->up_eof) {
@@ -72,7 +98,7 @@ static enum path_step up_step(struct conn *c, unsigned *want)
 			*want |= WANT(SLOT_PLAIN_IN);
 			return STEP_IDLE;
 		}
-		n = recv(c->plain_fd, c->up->data, BUF_SIZE, 0);
+		n = recv(c->plain_fd, c->up->data, BUF_SIZE - RECORD_BATCH_OVERHEAD, 0);
 		if (n > 0) {
 			c->up->len = n;
 		} else if (n == 0) {
@@ -96,9 +122,16 @@ static enum path_step up_step(struct conn *c, unsigned *want)
 		if (ret > 0) {
 			c->up->off += ret;
 			c->to_tls += ret;
-			if (c->up->off == c->up->len)
-				c->up->off = c->up->len = 0;
-			return STEP_PROGRESS;
+			if (c->up->off < c->up->len)
+				return STEP_PROGRESS;
+			/* The chunk's records are all in the batch: one send for all of them. */
+			c->up->off = c->up->len = 0;
+			if (!flush_records(c, want))
+				return STEP_FINISHED;
+			if (!(*want & WANT(SLOT_TLS_OUT)))
+				return STEP_PROGRESS;
+			c->last_progress = c->w->now;
+			return STEP_IDLE;
 		}
 		if (ssl_wants(c, ret, want))
 			return STEP_IDLE;
@@ -119,6 +152,12 @@ static enum path_step up_step(struct conn *c, unsigned *want)
 			conn_finish(c, RESULT_RESET, "%s", why);
 			return STEP_FINISHED;
 		}
+		/* The close_notify must leave before the FIN; if the socket is full, this branch
+		 * runs again once it drains (SSL_shutdown then sends nothing new). */
+		if (!flush_records(c, want))
+			return STEP_FINISHED;
+		if (*want & WANT(SLOT_TLS_OUT))
+			return STEP_IDLE;
 		shutdown(c->tls_fd, SHUT_WR);
 		c->up_done = true;
 		return STEP_PROGRESS;
@@ -203,6 +242,13 @@ static void user_pump(struct conn *c)
 
 static int user_start(struct conn *c, char *why, size_t whylen)
 {
+	BIO *batch = record_batch_new(c->tls_fd, c->w);
+
+	if (!batch) {
+		snprintf(why, whylen, "out of memory for the record batch");
+		return -ENOMEM;
+	}
+	SSL_set0_wbio(c->ssl, batch);
 	/* Read-ahead lets OpenSSL take several records per read(); it is off during the handshake
 	 * so that a kernel hand-over never finds bytes buffered in OpenSSL. */
 	SSL_set_read_ahead(c->ssl, 1);
@@ -215,7 +261,8 @@ static int user_start(struct conn *c, char *why, size_t whylen)
 
 static bool user_stalled(const struct conn *c)
 {
-	return (c->up && c->up->len > c->up->off) || (c->down && c->down->len > c->down->off);
+	return (c->up && c->up->len > c->up->off) || (c->down && c->down->len > c->down->off) ||
+	       (c->ssl && record_batch_pending(SSL_get_wbio(c->ssl)) > 0);
 }
 
 static void user_release(struct conn *c)
