@@ -66,7 +66,8 @@ static bool verbose; /* FUZZ_VERBOSE=1: print each hand-over's outcome (to check
 struct side {
 	SSL *ssl;
 	BIO *in, *out;
-	bool dead; /* a fatal error: no more operations on this connection */
+	bool dead;			/* a fatal error: no more operations on this connection */
+	uint64_t app_written, app_read; /* application bytes through SSL_write and SSL_read */
 };
 
 static void fatal(const char *what)
@@ -215,6 +216,7 @@ static void op_write(struct side *s, struct side *other, unsigned param)
 	int ret = SSL_write_ex(s->ssl, buf, n, &written);
 
 	outcome(s, ret);
+	s->app_written += written;
 }
 
 static void op_read(struct side *s, struct side *other, unsigned param)
@@ -228,6 +230,7 @@ static void op_read(struct side *s, struct side *other, unsigned param)
 		got = 0;
 		ret = SSL_read_ex(s->ssl, buf, n, &got);
 		outcome(s, ret);
+		s->app_read += got;
 	} while (param == 15 && ret == 1 && !s->dead);
 }
 
@@ -355,8 +358,9 @@ static void nonce_of(const struct keys *k, const uint8_t *explicit_part, uint8_t
 		nonce[4 + i] ^= seq[i];
 }
 
-/* Opens one record (header included) at k->seq: the inner content type, or -1. */
-static int open_record(const struct keys *k, const uint8_t *rec, size_t len)
+/* Opens one record (header included) at k->seq: the inner content type (256: a handshake record
+ * after which keys change), or -1; *content gets the plaintext length. */
+static int open_record(const struct keys *k, const uint8_t *rec, size_t len, size_t *content)
 {
 	static uint8_t out[REC_MAX];
 	bool tls12 = k->c->version == TLS_1_2_VERSION, expl = tls12_explicit(k);
@@ -390,6 +394,7 @@ static int open_record(const struct keys *k, const uint8_t *rec, size_t len)
 	if (!ok)
 		return -1;
 	olen = ct_len;
+	*content = ct_len;
 	if (tls12) /* a handshake or ChangeCipherSpec: renegotiation, keys change after it */
 		return rec[0] == KTLS_RT_APPLICATION_DATA || rec[0] == KTLS_RT_ALERT ? rec[0] : 256;
 	/* TLSInnerPlaintext (RFC 8446 §5.2): content, type, zero padding. */
@@ -398,6 +403,7 @@ static int open_record(const struct keys *k, const uint8_t *rec, size_t len)
 	if (!olen)
 		return -1;
 	type = out[olen - 1];
+	*content = olen - 1;
 	if (type == KTLS_RT_HANDSHAKE) {
 		struct ktls_record_info ri;
 
@@ -462,18 +468,20 @@ static size_t bio_bytes(BIO *b, const uint8_t **p)
 	return n > 0 ? (size_t)n : 0;
 }
 
-/* RX: every whole record from *off on opens in order, at rx->seq and on; *off moves past them.
- * False where keys change (the kernel cannot follow; the relay ends the connection there). */
-static bool check_rx_stream(struct keys *rx, const uint8_t *p, size_t len, size_t *off)
+/* RX: every whole record from *off on opens in order, at rx->seq and on; *off moves past them
+ * and *app counts their application bytes. False where keys change (the kernel cannot follow;
+ * the relay ends the connection there). */
+static bool check_rx_stream(struct keys *rx, const uint8_t *p, size_t len, size_t *off,
+			    uint64_t *app)
 {
-	size_t rlen;
+	size_t rlen, content = 0;
 	int type;
 
 	while (len - *off >= 5) {
 		rlen = 5 + ((size_t)p[*off + 3] << 8 | p[*off + 4]);
 		if (rlen > len - *off && rlen <= REC_MAX)
 			break;
-		type = rlen <= REC_MAX ? open_record(rx, p + *off, rlen) : -1;
+		type = rlen <= REC_MAX ? open_record(rx, p + *off, rlen, &content) : -1;
 		if (type < 0) {
 			fprintf(stderr,
 				"record at offset %zu does not open with the exported RX key "
@@ -483,6 +491,8 @@ static bool check_rx_stream(struct keys *rx, const uint8_t *p, size_t len, size_
 		}
 		rx->seq++;
 		*off += rlen;
+		if (type == KTLS_RT_APPLICATION_DATA)
+			*app += content;
 		if (type == 256)
 			return false;
 	}
@@ -497,6 +507,7 @@ static void check_export(struct side *me, struct side *peer, struct ktls_crypto 
 	uint8_t rec[128], buf[16384];
 	const uint8_t *p;
 	size_t len, got, off = 0;
+	uint64_t app = 0;
 	int ret, i;
 
 	if (tx->cipher != rx->cipher || tx->len != tx->cipher->info_len ||
@@ -505,14 +516,25 @@ static void check_export(struct side *me, struct side *peer, struct ktls_crypto 
 
 	/* RX: bytes delivered to me but not read by OpenSSL come first, then those in flight,
 	 * then one more record the peer writes now. OpenSSL must not have read any of a record
-	 * (export refuses that), so the stream starts at a record boundary. */
+	 * (export refuses that), so the stream starts at a record boundary. And no byte may be
+	 * lost in OpenSSL's buffers: what the peer wrote is what I read plus what is in flight. */
 	deliver(peer, me, 0);
 	len = bio_bytes(me->in, &p);
-	if (check_rx_stream(&krx, p, len, &off) && !peer->dead &&
-	    SSL_write_ex(peer->ssl, probe, strlen(probe), &got) == 1) {
-		deliver(peer, me, 0);
-		len = bio_bytes(me->in, &p);
-		check_rx_stream(&krx, p, len, &off);
+	if (check_rx_stream(&krx, p, len, &off, &app)) {
+		if (peer->app_written != me->app_read + app) {
+			fprintf(stderr,
+				"peer wrote %llu application bytes; %llu were read through OpenSSL "
+				"and %llu are in flight: %lld lost at the hand-over\n",
+				(unsigned long long)peer->app_written,
+				(unsigned long long)me->app_read, (unsigned long long)app,
+				(long long)(peer->app_written - me->app_read - app));
+			abort();
+		}
+		if (!peer->dead && SSL_write_ex(peer->ssl, probe, strlen(probe), &got) == 1) {
+			deliver(peer, me, 0);
+			len = bio_bytes(me->in, &p);
+			check_rx_stream(&krx, p, len, &off, &app);
+		}
 	}
 	ERR_clear_error();
 
