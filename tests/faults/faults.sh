@@ -78,20 +78,32 @@ echo_backend()
 	wait_port "$2" 5 || fail "echo backend $1 not listening on $2"
 }
 
+# check_echo_kb PORT KIB WHAT: lib.sh's check_echo in KiB: the VM emulates every instruction, and
+# a test that opens many connections pays for each one's size there.
+check_echo_kb()
+{
+	local f=$T/echo.$RANDOM
+	head -c $(($2 * 1024)) /dev/urandom >"$f.in"
+	duplex_client "$1" "$f.in" "$f.back" || fail "$3: client failed (socat $?)"
+	same_bytes "$f.in" "$f.back" "$3"
+	rm -f "$f.in" "$f.back"
+}
+
 # ---- failover ----------------------------------------------------------------------------
 
 # failover_setup SERVICE_LINES...: a relay server (the program under test) with one service per
 # argument, each "NAME FAILOVER PORT..." (its connect lines in that order), TIMEOUTconnect = 2,
-# and in front of each a stunnel4 client at an accept port, so check_echo "${P_IN[NAME]}" sends
-# real TLS through it. Sets P_IN[NAME], SERVER, SERVER_LOG.
-declare -A P_IN
+# and in front of each a stunnel4 client at an accept port, so that
+# check_echo_kb "${FAILOVER_IN[NAME]}" ... sends real TLS through it. Sets FAILOVER_IN[NAME],
+# SERVER, SERVER_LOG.
+declare -A FAILOVER_IN
 failover_setup()
 {
 	local spec name mode ports port svc_lines="" peer_lines="" tls tls_ports=()
 	make_certs
 	for spec in "$@"; do
 		read -r name mode ports <<<"$spec"
-		pick_port; P_IN[$name]=$PORT
+		pick_port; FAILOVER_IN[$name]=$PORT
 		pick_port; tls=$PORT
 		tls_ports+=("$tls")
 		svc_lines+="[$name]"$'\n'"accept = 127.0.0.1:$tls"$'\n'"cert = $T/server.pem"$'\n'
@@ -99,14 +111,15 @@ failover_setup()
 		for port in $ports; do
 			svc_lines+="connect = 127.0.0.1:$port"$'\n'
 		done
-		peer_lines+="[$name]"$'\n'"client = yes"$'\n'"accept = 127.0.0.1:${P_IN[$name]}"$'\n'
+		peer_lines+="[$name]"$'\n'"client = yes"$'\n'
+		peer_lines+="accept = 127.0.0.1:${FAILOVER_IN[$name]}"$'\n'
 		peer_lines+="connect = 127.0.0.1:$tls"$'\n'"CAfile = $T/ca.pem"$'\n'
 		peer_lines+="verifyChain = yes"$'\n'"checkHost = localhost"$'\n'
 	done
 	printf '%s\n%s' "$(relay_globals)" "$svc_lines" >"$T/server.conf"
 	printf '%s\n%s' "$(peer_globals)" "$peer_lines" >"$T/peer.conf"
 	start_relay "$T/server.conf" "${tls_ports[@]}"; SERVER=$RELAY_PID; SERVER_LOG=$RELAY_LOG
-	start_peer "$T/peer.conf" "${P_IN[@]}"
+	start_peer "$T/peer.conf" "${FAILOVER_IN[@]}"
 }
 
 # connect_failures LOG PORT: how many connects to 127.0.0.1:PORT the relay logged as failed.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A backend that accepts and never reads (tests/faults/holdserver), while a TLS client sends a
-# 32 MiB file. The relay must not take in what it cannot pass on: its resident memory stays
+# 64 MiB file. The relay must not take in what it cannot pass on: its resident memory stays
 # bounded (grows by far less than the file, sampled through the whole connection), the stall
 # ends at TIMEOUTbusy (3 s here) with the reason logged, and the client sees a reset, not a
 # clean close that would look like a delivered file.
@@ -13,7 +13,7 @@ pick_port; P_OUT=$PORT
 relay_server_conf "$T/server.conf" "TIMEOUTbusy = 3"
 holdserver stuck "$P_OUT" --accept --rcvbuf 65536
 start_relay "$T/server.conf" "$P_TLS"; SERVER=$RELAY_PID; SERVER_LOG=$RELAY_LOG
-FILE_MB=32
+FILE_MB=64
 make_random "$T/big" "$FILE_MB"
 
 # The baseline is taken after start-up, so the growth also counts what any first connection
@@ -30,7 +30,12 @@ while kill -0 "$S_CLIENT" 2>/dev/null && [ -z "$(closed_line "$SERVER_LOG" 1)" ]
 done
 log "relay RSS: ${rss0} kB at start, at most ${max} kB during the stall (+$((max - rss0)) kB);" \
 	"the client had $((FILE_MB * 1024)) kB to send"
-[ $((max - rss0)) -lt 4096 ] || fail "the relay's RSS grew by $((max - rss0)) kB behind a backend that never reads"
+# The bound: a quarter of the file. Measured here: +0.5 MB (user path), +0 (kernel path, the VM),
+# +5.7 MB under AddressSanitizer, whose quarantine keeps every freed buffer resident, so its RSS
+# grows with the bytes moved even when nothing leaks; a relay that buffers what the backend does
+# not take grows by nearly the whole file (+29 MB for 32 MiB, tried on purpose).
+[ $((max - rss0)) -lt $((FILE_MB * 1024 / 4)) ] ||
+	fail "the relay's RSS grew by $((max - rss0)) kB behind a backend that never reads"
 wait_closed "$SERVER_LOG" 1 30 || fail "the relay never ended the stalled connection"
 line=$(closed_line "$SERVER_LOG" 1)
 log "relay: ${line#*\] }"

@@ -13,13 +13,14 @@ pick_port; P_D2=$PORT
 holdserver hole "$P_HOLE" --blackhole
 failover_setup "prio prio $P_D1 $P_HOLE $P_D2" "rr rr $P_D1 $P_HOLE $P_D2"
 
-n=0
+hold
 for svc in prio rr; do
-	n=$((n + 1))
-	tls=$(awk -v s="[$svc]" '$0 == s { f = 1 } f && /^accept/ { sub(/.*:/, ""); print; exit }' "$T/server.conf")
+	tls=$(awk -v s="[$svc]" '$0 == s { f = 1 } f && /^accept/ { sub(/.*:/, ""); print; exit }' \
+		"$T/server.conf")
 	# stdin stays open: the relay, not s_client, must be the one that ends the connection.
-	sleep 6 | openssl s_client -connect "127.0.0.1:$tls" -CAfile "$T/ca.pem" \
-		-verify_return_error -msg -msgfile "$T/$svc.msg" >"$T/$svc.out" 2>"$T/$svc.err"
+	SPAWN_IN=$HOLD spawn "$svc" openssl s_client -connect "127.0.0.1:$tls" -CAfile "$T/ca.pem" \
+		-verify_return_error -msg -msgfile "$T/$svc.msg"
+	wait_pid "$SPAWN_PID" 30 || fail "$svc: s_client still connected 30 s later"
 	grep -q "^<<< .*close_notify" "$T/$svc.msg" ||
 		fail "$svc: the TLS peer got no close_notify after every backend failed"
 	id=$(grep -E "\\[$svc\\] #[0-9]+ accepted" "$SERVER_LOG" | tail -n 1 | sed 's/.*#\([0-9]*\) .*/\1/')
@@ -34,7 +35,7 @@ for svc in prio rr; do
 done
 
 echo_backend back "$P_D2"
-check_echo "${P_IN[prio]}" 1 "prio, once the last backend is back"
+check_echo_kb "${FAILOVER_IN[prio]}" 256 "prio, once the last backend is back"
 relay_alive "$SERVER" "$SERVER_LOG"
 stop_relay "$SERVER"
 pass

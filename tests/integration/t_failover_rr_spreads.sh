@@ -19,14 +19,14 @@ done
 failover_setup "live rr $P_A $P_B $P_C" "dead rr $P_D $P_DEAD $P_E"
 
 for i in 1 2 3 4 5 6; do
-	check_echo "${P_IN[live]}" 1 "rr connection $i"
+	check_echo_kb "${FAILOVER_IN[live]}" 256 "rr connection $i"
 done
 counts="A=$(echo_connections a) B=$(echo_connections b) C=$(echo_connections c)"
 log "rr over three live backends: $counts"
 [ "$counts" = "A=2 B=2 C=2" ] || fail "rr: six connections were not spread two per backend: $counts"
 
 for i in 1 2 3 4 5 6; do
-	check_echo "${P_IN[dead]}" 1 "rr connection with a dead backend $i"
+	check_echo_kb "${FAILOVER_IN[dead]}" 256 "rr connection with a dead backend $i"
 done
 d=$(echo_connections d)
 e=$(echo_connections e)

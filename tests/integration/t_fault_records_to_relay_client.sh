@@ -20,11 +20,26 @@ make_random "$T/src" 1
 AFTER=262144
 hold
 
+# kernel_saw FAULT: on the kernel path, the kernel itself must have refused the records whose
+# tag cannot verify (TlsDecryptError), and counted none for the pass-through.
+kernel_saw()
+{
+	[ "$KTLS_MODE" = on ] && ! is_stunnel || return 0
+	case $1 in
+	none) tls_stat_expect_same "$T/tls_stat.$1" TlsDecryptError ||
+		fail "$1: decrypt errors on a clean transfer" ;;
+	flip | dup | drop) tls_stat_expect "$T/tls_stat.$1" TlsDecryptError 1 ||
+		fail "$1: the kernel counted no decrypt error" ;;
+	*) log "$1: kernel TlsDecryptError +$(tls_stat_delta "$T/tls_stat.$1" TlsDecryptError)" ;;
+	esac
+}
+
 n=0
 fault()
 {
 	local f=$1 re=$2 line
 	n=$((n + 1))
+	[ "$KTLS_MODE" = on ] && tls_stat_snapshot "$T/tls_stat.$f"
 	# -nbio: see t_relay_client_to_openssl_s_server.sh. s_server sends its stdin, then closes.
 	SPAWN_IN=$T/src spawn "s_server.$f" openssl s_server -quiet -nbio -naccept 1 \
 		-accept "127.0.0.1:$P_SRV" -tls1_3 -cert "$T/server.crt" -key "$T/server.key"
@@ -42,6 +57,7 @@ fault()
 	wait_closed "$CLIENT_LOG" "$n" 10 || fail "$f: the relay logged no close for connection #$n"
 	line=$(closed_line "$CLIENT_LOG" "$n")
 	log "$f: relay: ${line#*\] }"
+	kernel_saw "$f"
 	if [ "$f" = none ]; then
 		same_bytes "$T/src" "$T/got.$f" "$f (pass-through)"
 		saw_reset "got.$f" && fail "$f: the receiver saw a reset on a clean transfer"

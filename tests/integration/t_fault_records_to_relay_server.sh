@@ -21,11 +21,26 @@ make_random "$T/src" 1
 AFTER=262144
 
 # fault NAME REASON_REGEX: one connection through the injector with fault NAME.
+# kernel_saw FAULT: on the kernel path, the kernel itself must have refused the records whose
+# tag cannot verify (TlsDecryptError), and counted none for the pass-through.
+kernel_saw()
+{
+	[ "$KTLS_MODE" = on ] && ! is_stunnel || return 0
+	case $1 in
+	none) tls_stat_expect_same "$T/tls_stat.$1" TlsDecryptError ||
+		fail "$1: decrypt errors on a clean transfer" ;;
+	flip | dup | drop) tls_stat_expect "$T/tls_stat.$1" TlsDecryptError 1 ||
+		fail "$1: the kernel counted no decrypt error" ;;
+	*) log "$1: kernel TlsDecryptError +$(tls_stat_delta "$T/tls_stat.$1" TlsDecryptError)" ;;
+	esac
+}
+
 n=0
 fault()
 {
 	local f=$1 re=$2 line
 	n=$((n + 1))
+	[ "$KTLS_MODE" = on ] && tls_stat_snapshot "$T/tls_stat.$f"
 	sink_start "got.$f" "$P_OUT"
 	faultproxy "fp.$f" "$P_FP" "$P_TLS" --dir up --after "$AFTER" --fault "$f"
 	timeout 60 openssl s_client -connect "127.0.0.1:$P_FP" -quiet -no_ign_eof -nocommands \
@@ -38,6 +53,7 @@ fault()
 	wait_closed "$SERVER_LOG" "$n" 10 || fail "$f: the relay logged no close for connection #$n"
 	line=$(closed_line "$SERVER_LOG" "$n")
 	log "$f: relay: ${line#*\] }"
+	kernel_saw "$f"
 	if [ "$f" = none ]; then
 		same_bytes "$T/src" "$T/got.$f" "$f (pass-through)"
 		saw_reset "got.$f" && fail "$f: the sink saw a reset on a clean transfer"

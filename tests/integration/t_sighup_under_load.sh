@@ -65,7 +65,7 @@ hup()
 }
 
 # Ten held transfers: half, a pause until $T/go exists, the other half.
-HELD_KB=$((MB * 32))
+HELD_KB=$((MB * 16))
 CLIENTS=()
 for i in $(seq 1 10); do
 	head -c $((HELD_KB * 1024)) /dev/urandom >"$T/x$i.1"
@@ -83,19 +83,20 @@ for i in $(seq 1 10); do
 done
 # Ten streaming transfers, started just before the reloads.
 for i in $(seq 11 20); do
-	head -c $((MB * 64 * 1024)) /dev/urandom >"$T/x$i"
+	head -c $((MB * 32 * 1024)) /dev/urandom >"$T/x$i"
 	spawn "client$i" socat $SOCAT_T "OPEN:$T/x$i,rdonly!!OPEN:$T/back$i,wronly,creat,trunc" \
 		"TCP4:127.0.0.1:${P_IN[0]}"
 	CLIENTS+=("$SPAWN_PID")
 done
-log "20 transfers in flight (10 held halfway, 10 streaming $((MB * 64)) KiB each)"
+log "20 transfers in flight (10 held halfway, 10 streaming $((MB * 32)) KiB each)"
 
 for k in 1 2 3; do
 	write_conf "$k"
 	hup "reload $k"
-	grep -q 'reload refused' "$SERVER_LOG" && fail "reload $k was refused: $(grep 'reload refused' "$SERVER_LOG")"
+	grep -q 'reload refused' "$SERVER_LOG" &&
+		fail "reload $k was refused: $(grep 'reload refused' "$SERVER_LOG")"
 	wait_port "${P_TLS[$k]}" 10 || fail "reload $k: the new service s$k does not listen"
-	check_echo "${P_IN[$k]}" 1 "reload $k: the new service s$k"
+	check_echo_kb "${P_IN[$k]}" 256 "reload $k: the new service s$k"
 done
 
 # A syntax error on a known line, sent while the held transfers are still open.
@@ -107,8 +108,8 @@ log_expect "$SERVER_LOG" "reload refused.*relay\\.conf:$bad_line" '' \
 	"the broken file refused with FILE:LINE ($bad_line)"
 log "broken reload: $(grep 'reload refused' "$SERVER_LOG" | sed 's/.*reload refused/reload refused/')"
 port_listening "${P_TLS[4]}" && fail "the broken file's service s4 listens: the broken file was applied"
-check_echo "${P_IN[3]}" 1 "after the broken reload, s3 of the running configuration"
-check_echo "${P_IN[0]}" 1 "after the broken reload, s0 of the running configuration"
+check_echo_kb "${P_IN[3]}" 256 "after the broken reload, s3 of the running configuration"
+check_echo_kb "${P_IN[0]}" 256 "after the broken reload, s0 of the running configuration"
 
 touch "$T/go"
 for i in $(seq 1 20); do
@@ -117,6 +118,7 @@ for i in $(seq 1 20); do
 	same_bytes "$T/x$i" "$T/back$i" "transfer $i across three reloads and a refused one"
 done
 bad=$(grep ' closed ' "$SERVER_LOG" | grep -vc 'result=ok')
-[ "$bad" -eq 0 ] || fail "$bad connections did not close cleanly: $(grep ' closed ' "$SERVER_LOG" | grep -v 'result=ok' | head -n 3)"
+[ "$bad" -eq 0 ] || fail "$bad connections did not close cleanly:" \
+	"$(grep ' closed ' "$SERVER_LOG" | grep -v 'result=ok' | head -n 3)"
 stop_relay "$SERVER"
 pass

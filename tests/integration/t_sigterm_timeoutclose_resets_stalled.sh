@@ -28,7 +28,8 @@ wait_pid "$SINK_PID" 30 || fail "the receiver is still connected 30 s after SIGT
 ms=$(($(now_ms) - t0))
 log "the receiver's connection ended $ms ms after SIGTERM: $(grep -E ' [EW] ' "$T/got.err" | head -n 1)"
 saw_reset got || fail "the receiver saw a clean end of a stalled transfer cut by TIMEOUTclose"
-[ "$ms" -ge 2000 ] || fail "the stalled transfer was cut $ms ms after SIGTERM, before TIMEOUTclose = 3 s"
+[ "$ms" -ge 2000 ] ||
+	fail "the stalled transfer was cut $ms ms after SIGTERM, before TIMEOUTclose = 3 s"
 same_bytes "$T/half" "$T/got" "the half sent before the stall"
 log_expect "$SERVER_LOG" 'closed .*result=timeout why="relay stopping: TIMEOUTclose=3s passed"' \
 	'' "the forced close logged with its reason"

@@ -31,10 +31,9 @@ start_peer "$T/peer.conf" "$P_IN"
 
 # Each transfer: part 1, then a pause until $T/go exists, then part 2, then the end.
 N=5
-KB=$((MB * 128))
+KB=$((MB * 32))
 CLIENTS=()
 for i in $(seq 1 $N); do
-	make_random "$T/x$i" 1
 	head -c $((KB * 1024)) /dev/urandom >"$T/x$i.1"
 	head -c $((KB * 1024)) /dev/urandom >"$T/x$i.2"
 	cat "$T/x$i.1" "$T/x$i.2" >"$T/x$i"
@@ -66,7 +65,8 @@ keep_log "$T/late.out"
 [ $rc -ne 124 ] || fail "a connection after SIGTERM hangs"
 grep -Eq 'errno=(111|104)|Connection refused|reset by peer' "$T/late.out" ||
 	fail "a connection after SIGTERM was neither refused nor reset (s_client exited $rc)"
-log "a connection after SIGTERM: $(grep -Eo 'errno=[0-9]+|Connection refused|reset by peer' "$T/late.out" | head -n 1)"
+log "a connection after SIGTERM:" \
+	"$(grep -Eo 'errno=[0-9]+|Connection refused|reset by peer' "$T/late.out" | head -n 1)"
 relay_alive "$SERVER" "$SERVER_LOG"
 
 touch "$T/go"

@@ -17,11 +17,14 @@ SPAWN_IN=$HOLD spawn slow openssl s_client -connect "127.0.0.1:$P_FP" -CAfile "$
 wait_pid "$SPAWN_PID" $((HOSTILE_BUSY + 10)) ||
 	fail "the trickling client is still connected $((HOSTILE_BUSY + 10)) s later"
 ms=$(($(now_ms) - t0))
-grep -q 'trickling one byte every' "$T/fp.err" || fail "the injector never trickled: the test proves nothing"
+grep -q 'trickling one byte every' "$T/fp.err" ||
+	fail "the injector never trickled: the test proves nothing"
 sent=$(grep -o 'reset.*\|end of stream after [0-9]* bytes' "$T/fp.err" | head -n 1)
 log "the slowloris was cut after $ms ms (faultproxy: $sent)"
-[ "$ms" -ge $((HOSTILE_BUSY * 1000 - 500)) ] || fail "cut after $ms ms, before TIMEOUTbusy = $HOSTILE_BUSY s"
-log_expect "$SERVER_LOG" "\\[server\\] #1 closed .*result=timeout why=\"timeout: handshake not done in TIMEOUTbusy=${HOSTILE_BUSY}s\"" \
+[ "$ms" -ge $((HOSTILE_BUSY * 1000 - 500)) ] ||
+	fail "cut after $ms ms, before TIMEOUTbusy = $HOSTILE_BUSY s"
+log_expect "$SERVER_LOG" \
+	"\\[server\\] #1 closed .*result=timeout why=\"timeout: handshake not done in TIMEOUTbusy=${HOSTILE_BUSY}s\"" \
 	'' "handshake timeout logged"
 still_serving
 pass
