@@ -64,7 +64,9 @@ hup()
 	relay_alive "$SERVER" "$SERVER_LOG"
 }
 
-# Ten held transfers: half, a pause until $T/go exists, the other half.
+# Ten held transfers: half, a pause until its gate opens, the other half. The gate is a fifo:
+# cat blocks in open() until the test opens it for writing; no polling loop (ten of them forking
+# sleep ten times a second cost a CPU in the VM, where every fork is emulated).
 HELD_KB=$((MB * 16))
 CLIENTS=()
 for i in $(seq 1 10); do
@@ -72,7 +74,8 @@ for i in $(seq 1 10); do
 	head -c $((HELD_KB * 1024)) /dev/urandom >"$T/x$i.2"
 	cat "$T/x$i.1" "$T/x$i.2" >"$T/x$i"
 	mkfifo "$T/feed$i"
-	(cat "$T/x$i.1"; while [ ! -e "$T/go" ]; do sleep 0.1; done; cat "$T/x$i.2") >"$T/feed$i" &
+	mkfifo "$T/gate$i"
+	(cat "$T/x$i.1"; cat "$T/gate$i" >/dev/null; cat "$T/x$i.2") >"$T/feed$i" &
 	track_pid $!
 	spawn "client$i" socat $SOCAT_HELD "OPEN:$T/feed$i,rdonly!!OPEN:$T/back$i,wronly,creat,trunc" \
 		"TCP4:127.0.0.1:${P_IN[0]}"
@@ -111,7 +114,9 @@ port_listening "${P_TLS[4]}" && fail "the broken file's service s4 listens: the 
 check_echo_kb "${P_IN[3]}" 256 "after the broken reload, s3 of the running configuration"
 check_echo_kb "${P_IN[0]}" 256 "after the broken reload, s0 of the running configuration"
 
-touch "$T/go"
+for i in $(seq 1 10); do
+	: >"$T/gate$i"
+done
 for i in $(seq 1 20); do
 	wait_pid "${CLIENTS[$((i - 1))]}" 120 || fail "transfer $i did not finish"
 	[ "$WAIT_RC" -eq 0 ] || fail "transfer $i: socat exited with $WAIT_RC"

@@ -29,7 +29,9 @@ echo_backend echo "$P_OUT" "$SOCAT_HELD"
 start_relay "$T/server.conf" "$P_TLS"; SERVER=$RELAY_PID; SERVER_LOG=$RELAY_LOG
 start_peer "$T/peer.conf" "$P_IN"
 
-# Each transfer: part 1, then a pause until $T/go exists, then part 2, then the end.
+# Each transfer: part 1, then a pause until its gate opens, then part 2, then the end. The gate
+# is a fifo: cat blocks in open() until the test opens it for writing; no polling loop (ten of
+# them forking sleep ten times a second cost a CPU in the VM, where every fork is emulated).
 N=5
 KB=$((MB * 32))
 CLIENTS=()
@@ -38,7 +40,8 @@ for i in $(seq 1 $N); do
 	head -c $((KB * 1024)) /dev/urandom >"$T/x$i.2"
 	cat "$T/x$i.1" "$T/x$i.2" >"$T/x$i"
 	mkfifo "$T/feed$i"
-	(cat "$T/x$i.1"; while [ ! -e "$T/go" ]; do sleep 0.1; done; cat "$T/x$i.2") >"$T/feed$i" &
+	mkfifo "$T/gate$i"
+	(cat "$T/x$i.1"; cat "$T/gate$i" >/dev/null; cat "$T/x$i.2") >"$T/feed$i" &
 	track_pid $!
 	spawn "client$i" socat $SOCAT_HELD "OPEN:$T/feed$i,rdonly!!OPEN:$T/back$i,wronly,creat,trunc" \
 		"TCP4:127.0.0.1:$P_IN"
@@ -56,7 +59,9 @@ until grep -q 'stopping' "$SERVER_LOG"; do
 	log_wait=$((log_wait + 1))
 	[ $log_wait -lt 100 ] || fail "the relay did not log its stop within 10 s of SIGTERM"
 done
-sleep 0.5
+# The relay checks its connections on a one-second tick: the transfers stay paused across two of
+# them, so a relay that ended them at the stop (not at TIMEOUTclose) could not pass by luck.
+sleep 2
 # A late connection: refused or reset at once, never accepted and left hanging or dropped.
 timeout 10 openssl s_client -connect "127.0.0.1:$P_TLS" -CAfile "$T/ca.pem" </dev/null \
 	>"$T/late.out" 2>&1
@@ -69,7 +74,9 @@ log "a connection after SIGTERM:" \
 	"$(grep -Eo 'errno=[0-9]+|Connection refused|reset by peer' "$T/late.out" | head -n 1)"
 relay_alive "$SERVER" "$SERVER_LOG"
 
-touch "$T/go"
+for i in $(seq 1 $N); do
+	: >"$T/gate$i"
+done
 for i in $(seq 1 $N); do
 	wait_pid "${CLIENTS[$((i - 1))]}" 120 || fail "transfer $i did not finish"
 	[ "$WAIT_RC" -eq 0 ] || fail "transfer $i: socat exited with $WAIT_RC"
