@@ -13,6 +13,10 @@
  *             and that many random bytes
  *   dup       forwarded twice (the copy is decrypted with the next sequence number: bad MAC)
  *   drop      not forwarded (the next record then has the wrong sequence number: bad MAC)
+ *   close     replaced by a forged close_notify alert in plaintext, then the stream ends (FIN):
+ *             a truncation attack dressed as a clean end. After the handshake every TLS 1.3
+ *             record is encrypted (RFC 8446 5: outer type application_data), so a plaintext
+ *             alert must be refused, never taken for the peer's close_notify.
  *   none      forwarded unchanged (the control: the forwarder itself corrupts nothing)
  *
  * With --trickle MS the chosen direction instead forwards one byte every MS milliseconds from
@@ -23,7 +27,7 @@
  * stream is passed on as a half-close. The process exits when both directions have ended.
  *
  * Usage: faultproxy LISTEN_PORT CONNECT_PORT [--dir up|down] [--after BYTES]
- *                   [--fault none|flip|truncate|oversize|dup|drop] [--trickle MS]
+ *                   [--fault none|flip|truncate|oversize|dup|drop|close] [--trickle MS]
  *   up: from the accepted connection to the connected one; down: the other way.
  * Each event goes to stderr as one line ("faultproxy: up: flip at byte 65613 ..."), so a test
  * can prove that the fault it names really happened.
@@ -50,11 +54,20 @@
 /* RFC 8446 5.2: TLSCiphertext.length must not exceed 2^14 + 256; this is TLS 1.2's limit. */
 #define OVERSIZE_LEN (16384 + 2048)
 
-enum fault { FAULT_NONE, FAULT_FLIP, FAULT_TRUNCATE, FAULT_OVERSIZE, FAULT_DUP, FAULT_DROP };
+enum fault {
+	FAULT_NONE,
+	FAULT_FLIP,
+	FAULT_TRUNCATE,
+	FAULT_OVERSIZE,
+	FAULT_DUP,
+	FAULT_DROP,
+	FAULT_CLOSE,
+};
 
 static const char *const fault_names[] = {
     [FAULT_NONE] = "none",	   [FAULT_FLIP] = "flip", [FAULT_TRUNCATE] = "truncate",
     [FAULT_OVERSIZE] = "oversize", [FAULT_DUP] = "dup",	  [FAULT_DROP] = "drop",
+    [FAULT_CLOSE] = "close",
 };
 
 struct direction {
@@ -247,6 +260,14 @@ static void copy_records(const struct direction *d)
 			break;
 		case FAULT_DROP:
 			break;
+		case FAULT_CLOSE: {
+			/* alert(21), TLS 1.2 legacy version, length 2: warning(1), close_notify(0)
+			 */
+			static const uint8_t close_notify[] = {21, 3, 3, 0, 2, 1, 0};
+			write_all(d, close_notify, sizeof(close_notify));
+			direction_end(d, total + sizeof(close_notify));
+			return;
+		}
 		}
 		total += 5 + len;
 	}
@@ -299,7 +320,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: faultproxy LISTEN_PORT CONNECT_PORT [--dir up|down] [--after BYTES]\n"
-		"                  [--fault none|flip|truncate|oversize|dup|drop] "
+		"                  [--fault none|flip|truncate|oversize|dup|drop|close] "
 		"[--trickle MS]\n");
 	exit(1);
 }

@@ -2,12 +2,14 @@
 # Broken TLS records from the TLS peer, mid-stream, on their way into a relay server: openssl
 # s_client -> faultproxy -> relay server -> plaintext sink. After 256 KiB the injector flips a
 # ciphertext byte, cuts a record in half and ends the stream, slips in a record whose header says
-# 2^14 + 2048 bytes, sends a record twice, or drops one. Each time the relay must end the
-# connection with its reason logged, the sink must see a reset (never a clean end, which would
-# pass a cut stream off as whole), and what reached the sink must be an exact prefix of what was
-# sent: no byte of a record that failed its check gets through. A pass-through run (fault none)
-# first proves that the injector itself delivers every byte.
-# On the kernel path (the VM) the kernel checks the records; the relay must still log and reset.
+# 2^14 + 2048 bytes, sends a record twice, drops one, or replaces one by a forged plaintext
+# close_notify and ends the stream (a truncation dressed as a clean end). Each time the relay
+# must end the connection with its reason logged, the sink must see a reset (never a clean end,
+# which would pass a cut stream off as whole), and what reached the sink must be an exact prefix
+# of what was sent: no byte of a record that failed its check gets through. A pass-through run
+# (fault none) first proves that the injector itself delivers every byte.
+# On the kernel path (the VM) the kernel checks the records (and counts TlsDecryptError for the
+# records whose tag fails); the relay must still log and reset.
 . "$(dirname "$0")/lib.sh"
 . "$LIB_DIR/../faults/faults.sh"
 
@@ -73,5 +75,6 @@ fault truncate 'truncated'
 fault oversize 'encrypted length too long|Message too long'
 fault dup 'bad record mac|Bad message'
 fault drop 'bad record mac|Bad message'
+fault close 'bad record type|Bad message'
 stop_relay "$SERVER"
 pass
