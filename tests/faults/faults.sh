@@ -1,6 +1,6 @@
 # tests/faults/faults.sh - shell helpers of the fault tests (tests/integration/t_fault_*,
-# t_failover_*, the timeout and signal-under-load tests), sourced after tests/integration/lib.sh. The programs are built into BUILD/tests (here and in the
-# VM: KTLSRELAY_BIN is BUILD/bin).
+# t_failover_*, the timeout and signal-under-load tests), sourced after tests/integration/lib.sh.
+# The programs are built into BUILD/tests (here and in the VM: KTLSRELAY_BIN is BUILD/bin).
 
 FAULTS_BIN=$(cd "$KTLSRELAY_BIN/../tests" 2>/dev/null && pwd) || fail "no $KTLSRELAY_BIN/../tests"
 for p in faultproxy holdserver; do
