@@ -192,8 +192,14 @@ static int check_idle(SSL *ssl, char *why, size_t whylen)
 		snprintf(why, whylen, "OpenSSL has read part of a record it has not processed");
 		return -EAGAIN;
 	}
-	if (SSL_want(ssl) != SSL_NOTHING || (wbio && BIO_wpending(wbio) > 0)) {
+	/* SSL_READING only says the last SSL_read found the socket empty: nothing is held. */
+	if (SSL_want(ssl) == SSL_WRITING || (wbio && BIO_wpending(wbio) > 0)) {
 		snprintf(why, whylen, "OpenSSL has bytes not yet written");
+		return -EAGAIN;
+	}
+	if (SSL_want(ssl) != SSL_NOTHING && SSL_want(ssl) != SSL_READING) {
+		snprintf(why, whylen, "OpenSSL is in the middle of an operation (SSL_want %d)",
+			 SSL_want(ssl));
 		return -EAGAIN;
 	}
 	return 0;

@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <netdb.h>
@@ -31,7 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <openssl/ssl.h>
 
@@ -1332,14 +1335,50 @@ static int option_line(struct parse *p, char *line)
 	return opt->parse(p, opt, value);
 }
 
+/* A configuration file is a few kilobytes; stunnel's line limit is 16 KiB too. */
+#define CONF_MAX_LINE 16384
+#define CONF_MAX_FILE (1024 * 1024)
+
+/* Opens the file only if it is a regular one of a sane size: a FIFO would block start-up or
+ * a reload forever, and /dev/zero would be read until memory runs out. */
+static int open_conf_file(const char *path, FILE **out, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	int ret = 0;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(-ret));
+	} else if (!S_ISREG(st.st_mode)) {
+		ret = -EINVAL;
+		snprintf(err, errlen, "cannot read %s: not a regular file", path);
+	} else if (st.st_size > CONF_MAX_FILE) {
+		ret = -EFBIG;
+		snprintf(err, errlen, "cannot read %s: larger than %d bytes", path, CONF_MAX_FILE);
+	} else if (!(*out = fdopen(fd, "r"))) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(-ret));
+	}
+	if (ret && fd >= 0)
+		close(fd);
+	return ret;
+}
+
 static int read_file(struct parse *p, FILE *f)
 {
 	char *buf = NULL, *line;
 	size_t cap = 0;
 	int ret = 0;
 
-	while (!ret && getline(&buf, &cap, f) >= 0) {
+	ssize_t len;
+
+	while (!ret && (len = getline(&buf, &cap, f)) >= 0) {
 		p->line++;
+		if (len > CONF_MAX_LINE) {
+			ret = fail(p, "line longer than %d bytes", CONF_MAX_LINE);
+			break;
+		}
 		line = buf;
 		/* a UTF-8 byte order mark, as Windows editors write (stunnel skips it too) */
 		if (p->line == 1 && !strncmp(line, "\xef\xbb\xbf", 3))
@@ -1352,7 +1391,7 @@ static int read_file(struct parse *p, FILE *f)
 		else
 			ret = option_line(p, line);
 	}
-	if (!ret && ferror(f)) {
+	if (!ret && (ferror(f) || !feof(f))) {
 		ret = errno ? -errno : -EIO;
 		snprintf(p->err, p->errlen, "cannot read %s: %s", p->conf->path, strerror(-ret));
 	}
@@ -1501,12 +1540,9 @@ int conf_reload(const char *path, bool foreground, const struct conf *running, s
 	p.svc = &p.defaults;
 	p.meta = &p.defaults_meta;
 
-	f = fopen(path, "re");
-	if (!f) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(-ret));
+	ret = open_conf_file(path, &f, err, errlen);
+	if (ret)
 		goto out;
-	}
 	ret = read_file(&p, f);
 	if (!ret)
 		ret = conf_check(&p);

@@ -6,10 +6,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void openssl_error_text(const char *what, char *err, size_t errlen)
@@ -111,12 +113,33 @@ static bool verifies_anything(const struct conf_service *svc)
 	       (svc->check_ip && svc->check_ip[0]);
 }
 
+/* OpenSSL would open a FIFO and wait for a writer forever, at start-up or on a reload. */
+static int must_be_regular(const char *what, const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	int ret = 0;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot load %s %s: %s", what, path, strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		ret = -EINVAL;
+		snprintf(err, errlen, "cannot load %s %s: not a regular file", what, path);
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
 static int setup_verification(struct tls_service *ts, char *err, size_t errlen)
 {
 	const struct conf_service *svc = ts->conf;
 	SSL_CTX *ctx = ts->ctx;
 	int mode = SSL_VERIFY_NONE;
 
+	if (svc->ca_file && must_be_regular("CAfile", svc->ca_file, err, errlen) < 0)
+		return -EINVAL;
 	if (svc->ca_file || svc->ca_path) {
 		if (!SSL_CTX_load_verify_locations(ctx, svc->ca_file, svc->ca_path)) {
 			openssl_error_text("cannot load CAfile/CApath", err, errlen);
@@ -158,6 +181,9 @@ static int setup_certificate(struct tls_service *ts, char *err, size_t errlen)
 
 	if (!svc->cert)
 		return 0;
+	if (must_be_regular("certificate", svc->cert, err, errlen) < 0 ||
+	    must_be_regular("private key", key, err, errlen) < 0)
+		return -EINVAL;
 	if (!SSL_CTX_use_certificate_chain_file(ts->ctx, svc->cert)) {
 		snprintf(what, sizeof(what), "cannot load certificate %s", svc->cert);
 		openssl_error_text(what, err, errlen);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # --check: a good file exits 0; a bad one exits 1 with "FILE:LINE: message" on stderr, LINE
 # being the offending line; a missing certificate is caught too. (stunnel has no --check: in
-# the self-check, stunnel must refuse to start the bad file the same way.)
+# the self-check, stunnel must refuse to start the bad file the same way.) A FIFO given as the
+# file or as the certificate is refused instead of blocking.
 . "$(dirname "$0")/lib.sh"
 
 make_certs
@@ -57,4 +58,19 @@ keep_log "$T/nocert.out"
 [ $rc -eq 1 ] || fail "--check nocert.conf exited $rc, expected 1"
 grep -q "missing.pem" "$T/nocert.out" ||
 	fail "the message does not name the file: $(cat "$T/nocert.out")"
+
+# A FIFO as the configuration or as the certificate would block start-up and every reload
+# forever waiting for a writer: refused at once (timeout 10 turns a hang into a failure).
+is_stunnel && pass
+mkfifo "$T/fifo.pem" "$T/fifo.conf"
+sed "s|cert = .*|cert = $T/fifo.pem|" "$T/good.conf" >"$T/fifocert.conf"
+for f in fifocert.conf fifo.conf; do
+	timeout 10 "$KTLSRELAY_BIN/ktlsrelay" --check "$T/$f" >"$T/$f.out" 2>&1
+	rc=$?
+	keep_log "$T/$f.out"
+	[ $rc -eq 1 ] || fail "--check $f exited $rc, expected 1 (124: it hung on the FIFO)"
+	grep -q "fifo.* not a regular file" "$T/$f.out" ||
+		fail "the message does not say the FIFO is not a regular file: $(cat "$T/$f.out")"
+done
+log "a FIFO as the file or as the certificate is refused at once"
 pass

@@ -13,6 +13,7 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -1037,10 +1038,58 @@ static void error_file_is_a_directory(void **state)
 	struct conf *c = (struct conf *)1;
 	char expected[256];
 
-	snprintf(expected, sizeof(expected), "cannot read %s: Is a directory", dir);
+	snprintf(expected, sizeof(expected), "cannot read %s: not a regular file", dir);
 	assert_int_equal(conf_load(dir, false, &c, err, sizeof(err)), -1);
 	assert_null(c);
 	assert_string_equal(err, expected);
+}
+
+/* A FIFO would block start-up (or a reload) forever; /dev/zero would be read until memory ran
+ * out (found by fuzz_conf_load's author). */
+static void error_file_not_regular(void **state)
+{
+	struct conf *c = (struct conf *)1;
+	char fifo[160], expected[256];
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	snprintf(expected, sizeof(expected), "cannot read %s: not a regular file", fifo);
+	assert_int_equal(conf_load(fifo, false, &c, err, sizeof(err)), -1);
+	unlink(fifo);
+	assert_null(c);
+	assert_string_equal(err, expected);
+	assert_int_equal(conf_load("/dev/zero", false, &c, err, sizeof(err)), -1);
+	assert_string_equal(err, "cannot read /dev/zero: not a regular file");
+}
+
+static void error_file_too_large(void **state)
+{
+	struct conf *c = (struct conf *)1;
+	char expected[256];
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 1024 * 1024, SEEK_SET), 0);
+	assert_int_equal(fputc('\n', f), '\n');
+	fclose(f);
+	snprintf(expected, sizeof(expected), "cannot read %s: larger than 1048576 bytes", path);
+	assert_int_equal(conf_load(path, false, &c, err, sizeof(err)), -1);
+	assert_null(c);
+	assert_string_equal(err, expected);
+}
+
+static void error_line_too_long(void **state)
+{
+	char *text = malloc(20000);
+	size_t n;
+
+	assert_non_null(text);
+	strcpy(text, "foreground = yes\n; ");
+	n = strlen(text);
+	memset(text + n, 'a', 17000);
+	strcpy(text + n + 17000, "\n");
+	expect_error(text, ":2: line longer than 16384 bytes");
+	free(text);
 }
 
 static void error_service_needs_accept(void **state)
@@ -1398,6 +1447,9 @@ int main(void)
 	    cmocka_unit_test(error_connect_unresolvable),
 	    cmocka_unit_test(error_accept_unresolvable),
 	    cmocka_unit_test(error_missing_equals),
+	    cmocka_unit_test(error_file_not_regular),
+	    cmocka_unit_test(error_file_too_large),
+	    cmocka_unit_test(error_line_too_long),
 	    cmocka_unit_test(error_empty_value),
 	    cmocka_unit_test(error_accept_twice),
 	    cmocka_unit_test(error_same_accept_in_two_services),
