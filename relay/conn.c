@@ -104,7 +104,7 @@ void conn_finish(struct conn *c, enum conn_result result, const char *fmt, ...)
 	c->ssl = NULL;
 	/* Anything but a clean end resets both sides: a truncated transfer must never look
 	 * like a complete one to either peer. */
-	if (result == RESULT_OK) {
+	if (result == RESULT_OK || c->close_cleanly) {
 		if (c->tls_fd >= 0)
 			close(c->tls_fd);
 		if (c->plain_fd >= 0)
@@ -276,17 +276,29 @@ static size_t connect_count(const struct conn *c)
 
 static void connect_failed_all(struct conn *c)
 {
-	if (c->svc->conf->client)
-		conn_finish(c, RESULT_ERROR, "no backend could be reached");
-	else {
+	size_t total = connect_count(c), len = 0;
+	const char *host, *last = NULL;
+	char tried[512] = "no address resolved";
+
+	/* One line naming every address tried, in the order tried (each failure has its own
+	 * warning line above it). */
+	for (size_t k = 0; k < total && len < sizeof(tried); k++) {
+		const struct conf_addr *a = connect_addr(c, (c->connect_start + k) % total, &host);
+		if (last && !strcmp(last, a->text))
+			continue; /* a name's several addresses: named once */
+		len += snprintf(tried + len, sizeof(tried) - len, "%s%s", len ? ", " : "", a->text);
+		last = a->text;
+	}
+	if (!c->svc->conf->client) {
 		/* The TLS peer gets a clean close_notify: it was told nothing false. After a
 		 * kernel hand-over OpenSSL must not write any more: the kernel sends it. */
 		if (c->path == &path_kernel)
 			ktls_send_close_notify(c->tls_fd);
 		else
 			SSL_shutdown(c->ssl);
-		conn_finish(c, RESULT_OK, NULL);
+		c->close_cleanly = true;
 	}
+	conn_finish(c, RESULT_ERROR, "no backend could be reached (tried %s)", tried);
 }
 
 static void connect_start(struct conn *c)

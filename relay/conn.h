@@ -65,6 +65,8 @@ struct conn {
 	size_t up_piped, down_piped;
 	unsigned tickets_skipped;
 	char down_fatal[320]; /* deliver what is piped, then reset with this reason */
+	bool close_cleanly;   /* ends in error, but the peers were told so (close_notify): close,
+				 do not reset */
 };
 
 /* A new connection from an accepted socket, served by generation rt. */

@@ -465,7 +465,9 @@ reply_server()
 # echo_server NAME PORT: echoes every connection (fork); logs each accepted connection.
 echo_server()
 {
-	spawn "$1" socat -d -d $SOCAT_T "TCP4-LISTEN:$2,bind=127.0.0.1,reuseaddr,fork" PIPE
+	# -b 4096: with its default 8 KiB blocks socat's PIPE echo can deadlock itself under load
+	# (seen by the fault tests: one echo child stopped and never timed out).
+	spawn "$1" socat -d -d -b 4096 $SOCAT_T "TCP4-LISTEN:$2,bind=127.0.0.1,reuseaddr,fork" PIPE
 	ECHO_PID=$SPAWN_PID
 	wait_port "$2" 5 || fail "echo server $1 not listening on $2"
 }

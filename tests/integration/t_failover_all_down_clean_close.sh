@@ -2,7 +2,8 @@
 # Every backend of a service down (two that refuse, one that never answers a SYN), for each
 # failover mode: the relay tries every address, in order for prio and from its turn on for rr,
 # logs each failure with the address and the reason (refused, or TIMEOUTconnect), and gives the
-# TLS peer a clean close_notify (it was told nothing false); the relay keeps serving, and once a
+# TLS peer a clean close_notify (it was told nothing false); the close line says result=error
+# and names every address tried; the relay keeps serving, and once a
 # backend is back the next connection carries a checksummed echo.
 . "$(dirname "$0")/lib.sh"
 . "$LIB_DIR/../faults/faults.sh"
@@ -30,6 +31,13 @@ for svc in prio rr; do
 			"$svc: the attempt on ${p%% *} logged"
 	done
 	wait_closed "$SERVER_LOG" "$id" 5 || fail "$svc: no close line for #$id"
+	line=$(closed_line "$SERVER_LOG" "$id")
+	echo "$line" | grep -q 'result=error why="no backend could be reached (tried ' ||
+		fail "$svc: the close line does not say no backend could be reached: $line"
+	for p in "$P_D1" "$P_HOLE" "$P_D2"; do
+		echo "$line" | grep -q "127\.0\.0\.1:$p[,)]" ||
+			fail "$svc: the close line does not name 127.0.0.1:$p: $line"
+	done
 	log "$svc: every address tried and logged; the TLS peer got a close_notify;" \
 		"relay: $(closed_line "$SERVER_LOG" "$id" | sed 's/.*\] //')"
 done
