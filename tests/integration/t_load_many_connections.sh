@@ -74,14 +74,16 @@ log "baseline descriptors: client relay $base_c, server relay $base_s;" \
 # every connection so far has logged its end.
 back_to_baseline()
 {
-	local i c s want=$2
-	for i in $(seq 1 $((LIMIT_S * 10))); do
+	local c s want=$2 end=$(($(now_ms) + LIMIT_S * 1000))
+	# Bounded by the clock, not by a count of rounds: with 10000 connections in the VM one
+	# look at /proc/PID/fd takes seconds. The logs are read only once the counts match.
+	while [ "$(now_ms)" -lt "$end" ]; do
 		c=$(fds "$CLIENT")
 		s=$(fds "$SERVER")
 		[ "$c" -eq "$base_c" ] && [ "$s" -eq "$base_s" ] &&
 			[ "$(closed_all "$CLIENT_LOG")" -ge "$want" ] &&
 			[ "$(closed_all "$SERVER_LOG")" -ge "$want" ] && return 0
-		sleep 0.1
+		sleep 0.2
 	done
 	fail "$1: $LIMIT_S s after the close, the client relay holds $c descriptors (baseline $base_c)" \
 		"and the server relay $s (baseline $base_s); closed lines: client" \
@@ -91,14 +93,15 @@ back_to_baseline()
 # round R: N connections held, checked, counted, closed; sets RSS_C RSS_S (after the close).
 round()
 {
-	local r=$1 i line ok failed held_c held_s t0 t1
+	local r=$1 line ok failed held_c held_s t0 t1 end
 	t0=$(now_ms)
 	spawn "load$r" "$KTLSRELAY_BIN/xferload" many "$P_IN" "$N" "$INFLIGHT" --hold --timeout "$LIMIT_S"
 	LOAD=$SPAWN_PID
-	for i in $(seq 1 $((LIMIT_S * 10 + 100))); do
+	end=$(($(now_ms) + LIMIT_S * 1000 + 10000))
+	while [ "$(now_ms)" -lt "$end" ]; do
 		grep -q '^ready' "$T/load$r.out" && break
 		kill -0 "$LOAD" 2>/dev/null || break
-		sleep 0.1
+		sleep 0.2
 	done
 	grep -q '^ready' "$T/load$r.out" ||
 		fail "round $r: xferload never held its connections: $(head -n 12 "$T/load$r.err")"
