@@ -3,7 +3,7 @@
 # keeps no privilege and sees nothing outside the chroot:
 # - /proc: every thread's real, effective, saved and filesystem uid and gid are nobody's and
 #   nogroup's, no supplementary group is left (the relay is started with root's groups 0 and 4
-#   where setpriv exists), no capability, and its root is the chroot;
+#   where util-linux's setpriv exists: on the host), no capability, and its root is the chroot;
 # - it serves TLS with a key that only root can read (0600 root, inside the chroot): read
 #   before the drop;
 # - SIGHUP re-reads the configuration from inside the chroot: the file's path outside is
@@ -60,7 +60,8 @@ fi
 
 # Root's supplementary groups at start, so that keeping them would show.
 REAL_BIN=$KTLSRELAY_BIN
-if command -v setpriv >/dev/null; then
+# util-linux's setpriv has --groups; busybox's (the VM's) has not.
+if setpriv --groups 0,4 -- true 2>/dev/null; then
 	mkdir "$T/groups"
 	printf '#!/bin/sh\nexec setpriv --groups 0,4 -- "%s/ktlsrelay" "$@"\n' "$REAL_BIN" \
 		>"$T/groups/ktlsrelay"
