@@ -133,7 +133,7 @@ served after_outside.got "$P_OUT"
 mkdir -p "$JAIL$T"
 relay_conf "$JAIL$T/relay.conf" "$P_NEW" /keys/server.pem
 chmod 644 "$JAIL$T/relay.conf"
-hup "reload naming root's key" "reload refused.*cannot load certificate /keys/server.pem"
+hup "reload naming root's key" "reload refused.*cannot load certificate /keys/server.pem: Permission denied"
 served after_key.got "$P_OUT"
 
 # A key nobody may read, inside the chroot: taken, and the new backend gets the next connection.
