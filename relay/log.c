@@ -53,9 +53,9 @@ int log_configure(const struct conf *conf, bool to_stderr, char *err, size_t err
 	return 0;
 }
 
-void log_reopen(void)
+int log_reopen(char *err, size_t errlen)
 {
-	int fd;
+	int fd, ret = 0;
 
 	pthread_mutex_lock(&sink.lock);
 	if (sink.file_fd >= 0 && sink.file_path[0]) {
@@ -63,9 +63,14 @@ void log_reopen(void)
 		if (fd >= 0) {
 			close(sink.file_fd);
 			sink.file_fd = fd;
+		} else {
+			ret = -errno;
+			snprintf(err, errlen, "cannot reopen the log file %s: %s; still writing to the old one",
+				 sink.file_path, strerror(errno));
 		}
 	}
 	pthread_mutex_unlock(&sink.lock);
+	return ret;
 }
 
 void log_close(void)

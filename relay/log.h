@@ -14,7 +14,9 @@ struct conf;
  * Returns 0 or -errno with err filled. */
 int log_configure(const struct conf *conf, bool to_stderr, char *err, size_t errlen);
 /* SIGUSR1: close and reopen the `output` file (after logrotate moved it). */
-void log_reopen(void);
+/* SIGUSR1: reopens the log file at its path (after a rotation). On failure the old file is
+ * kept and err says why; the caller logs it (into the old file). */
+int log_reopen(char *err, size_t errlen);
 void log_close(void);
 bool log_enabled(int level);
 

@@ -193,6 +193,7 @@ static void stop(void)
 
 static int serve(void)
 {
+	char err[1200];
 	sigset_t set;
 	int sig;
 
@@ -205,8 +206,8 @@ static int serve(void)
 		sig = sigwaitinfo(&set, NULL);
 		if (sig == SIGHUP)
 			reload();
-		else if (sig == SIGUSR1)
-			log_reopen();
+		else if (sig == SIGUSR1 && log_reopen(err, sizeof(err)) < 0)
+			relay_log(LOG_ERR, "%s", err);
 		else if (sig == SIGTERM || sig == SIGINT)
 			break;
 	}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SIGUSR1 reopens the `output` log file: after the file is moved away (log rotation), the
-# relay writes to a new file of the same name, and the moved one stops growing.
+# relay writes to a new file of the same name, and the moved one stops growing. A reopen that
+# fails is logged in the file still in use.
 . "$(dirname "$0")/lib.sh"
 
 make_certs
@@ -41,5 +42,21 @@ transfer second.got
 [ "$(wc -l <"$T/out.log.1")" -eq "$lines" ] || fail "the rotated file still grows"
 log_expect "$T/out.log" '#[0-9]+ (established|closed)' 'accepted connection' \
 	"the second connection in the new file"
+
+# A reopen that fails (here the path has become a directory) is logged, naming the file, in the
+# file still in use, and logging goes on there.
+if ! is_stunnel; then
+	mv "$T/out.log" "$T/out.log.2"
+	mkdir "$T/out.log"
+	kill -USR1 "$SERVER"
+	for i in $(seq 1 50); do
+		grep -q "cannot reopen" "$T/out.log.2" && break
+		sleep 0.1
+	done
+	log_expect "$T/out.log.2" "cannot reopen the log file $T/out.log: Is a directory" '' \
+		"the failed reopen logged in the file still in use"
+	transfer third.got
+	log_expect "$T/out.log.2" '#[0-9]+ closed' '' "the third connection in the file still in use"
+fi
 stop_relay "$SERVER"
 pass
