@@ -349,8 +349,3 @@ out:
 		close(g.ep);
 	return ret;
 }
-
-/* The "many" generator lives in its own file, built as part of this one: bench/CMakeLists.txt
- * lists xferload's sources and was not this change's to edit. Adding xferload_many.c there and
- * removing this line is the whole move. */
-#include "xferload_many.c"

@@ -8,9 +8,7 @@
  * run), so an echo of another connection's bytes or of a stale buffer cannot pass.
  *
  * A failure is counted and the run goes on: "37 of 1500 connections were reset" says more about
- * a relay under load than the first error alone.
- *
- * Compiled as part of xferload_gen.c (see the #include at its end). */
+ * a relay under load than the first error alone. */
 #define _GNU_SOURCE
 #include "xferload.h"
 
