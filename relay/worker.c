@@ -14,6 +14,12 @@
 /* Enough for a burst of readiness changes on many connections; a full queue is submitted and
  * refilled (worker_sqe), never dropped. */
 #define RING_ENTRIES 1024
+/* Completions: a connection has up to five operations in flight, and a mass close (thousands of
+ * peers leaving at once) completes most of them together. What the ring cannot hold the kernel
+ * keeps in an overflow list it allocates with GFP_ATOMIC; when that allocation fails too, the
+ * completion is lost and its connection would wait for it forever. 16384 entries (256 KiB, mapped
+ * but touched only as used) keep thousands of connections per worker out of the overflow list. */
+#define RING_CQ_ENTRIES 16384
 #define MAX_FREE_BUFS 64
 
 double worker_clock(void)
@@ -235,7 +241,18 @@ static void *worker_main(void *arg)
 
 	while (!worker_done(w)) {
 		int ret = io_uring_submit_and_wait(&w->ring, 1);
-		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
+		if (ret == -EBADR && !w->lost_completions) {
+			/* The kernel could not queue some completions (see RING_CQ_ENTRIES).
+			 * Which ones is unknown: their connections end at their timeouts. The
+			 * worker goes on serving the others. */
+			w->lost_completions = true;
+			relay_log(LOG_CRIT,
+				  "worker %d: the kernel dropped io_uring completions (ring full, no "
+				  "memory for its overflow list): some connections will only end at "
+				  "their timeouts",
+				  w->id);
+		}
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY && ret != -EBADR) {
 			relay_log(LOG_CRIT, "worker %d: io_uring_submit_and_wait: %s", w->id,
 				  strerror(-ret));
 			break;
@@ -271,6 +288,8 @@ static void *worker_main(void *arg)
 int worker_start(struct worker *w, int id, struct runtime *rt, atomic_uint_fast64_t *next_id,
 		 atomic_int *switched)
 {
+	struct io_uring_params params = {.flags = IORING_SETUP_CQSIZE,
+					 .cq_entries = RING_CQ_ENTRIES};
 	int ret;
 
 	memset(w, 0, sizeof(*w));
@@ -285,7 +304,9 @@ int worker_start(struct worker *w, int id, struct runtime *rt, atomic_uint_fast6
 	w->wake_fd = eventfd(0, EFD_CLOEXEC);
 	if (w->wake_fd < 0)
 		return -errno;
-	ret = io_uring_queue_init(RING_ENTRIES, &w->ring, 0);
+	ret = io_uring_queue_init_params(RING_ENTRIES, &w->ring, &params);
+	if (ret == -EINVAL)
+		ret = io_uring_queue_init(RING_ENTRIES, &w->ring, 0);
 	if (ret < 0) {
 		close(w->wake_fd);
 		return ret;

@@ -48,6 +48,7 @@ struct worker {
 	int id;
 	pthread_t thread;
 	struct io_uring ring;
+	bool lost_completions; /* the kernel said it dropped completions (logged once) */
 	int wake_fd;
 	uint64_t wake_value;
 	struct op wake_op, tick_op;
