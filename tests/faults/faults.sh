@@ -127,3 +127,17 @@ connect_failures()
 {
 	grep -c "connect to 127.0.0.1:$2 failed" "$1"
 }
+
+# kernel_saw FAULT (the record tests): on the kernel path, the kernel itself must have refused
+# the records whose tag cannot verify (TlsDecryptError), and counted none for the pass-through.
+kernel_saw()
+{
+	[ "$KTLS_MODE" = on ] && ! is_stunnel || return 0
+	case $1 in
+	none) tls_stat_expect_same "$T/tls_stat.$1" TlsDecryptError ||
+		fail "$1: decrypt errors on a clean transfer" ;;
+	flip | dup | drop) tls_stat_expect "$T/tls_stat.$1" TlsDecryptError 1 ||
+		fail "$1: the kernel counted no decrypt error" ;;
+	*) log "$1: kernel TlsDecryptError +$(tls_stat_delta "$T/tls_stat.$1" TlsDecryptError)" ;;
+	esac
+}
