@@ -564,16 +564,27 @@ relay_server_conf()
 # in at P_IN, TLS out to P_TLS, verifying the server (CA, checkHost localhost).
 relay_client_conf()
 {
-	cat >"$1" <<-CONF
-		$(relay_globals)
-		[client]
+	client_conf "$(relay_globals)" client "$@"
+}
+
+# peer_client_conf FILE [EXTRA_LINES]: the same for the stunnel4 peer, [peer].
+peer_client_conf()
+{
+	client_conf "$(peer_globals)" peer "$@"
+}
+
+client_conf()
+{
+	cat >"$3" <<-CONF
+		$1
+		[$2]
 		client = yes
 		accept = 127.0.0.1:$P_IN
 		connect = 127.0.0.1:$P_TLS
 		CAfile = $T/ca.pem
 		verifyChain = yes
 		checkHost = localhost
-		${2:-}
+		${4:-}
 	CONF
 }
 
@@ -714,24 +725,8 @@ hostile_setup()
 	pick_port; P_IN=$PORT
 	pick_port; P_TLS=$PORT
 	pick_port; P_OUT=$PORT
-	cat >"$T/server.conf" <<-CONF
-		$(relay_globals)
-		[server]
-		accept = 127.0.0.1:$P_TLS
-		connect = 127.0.0.1:$P_OUT
-		cert = $T/server.pem
-		TIMEOUTbusy = $HOSTILE_BUSY
-	CONF
-	cat >"$T/peer.conf" <<-CONF
-		$(peer_globals)
-		[peer]
-		client = yes
-		accept = 127.0.0.1:$P_IN
-		connect = 127.0.0.1:$P_TLS
-		CAfile = $T/ca.pem
-		verifyChain = yes
-		checkHost = localhost
-	CONF
+	relay_server_conf "$T/server.conf" "TIMEOUTbusy = $HOSTILE_BUSY"
+	peer_client_conf "$T/peer.conf"
 	echo_server echo "$P_OUT"
 	start_relay "$T/server.conf" "$P_TLS"
 	SERVER=$RELAY_PID

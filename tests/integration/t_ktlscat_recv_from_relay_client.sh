@@ -21,16 +21,7 @@ spawn recv "$KTLSCAT" recv "127.0.0.1:$P_TLS" "$T/got" --cert "$T/server.pem"
 RECV=$SPAWN_PID
 keep_log "$T/recv.out"
 wait_port "$P_TLS" 5 || fail "ktlscat recv not listening"
-cat >"$T/client.conf" <<-CONF
-	$(relay_globals)
-	[client]
-	client = yes
-	accept = 127.0.0.1:$P_IN
-	connect = 127.0.0.1:$P_TLS
-	CAfile = $T/ca.pem
-	verifyChain = yes
-	checkHost = localhost
-CONF
+relay_client_conf "$T/client.conf"
 start_relay "$T/client.conf" "$P_IN"
 CLIENT=$RELAY_PID
 [ $IN_KTLS = 1 ] && { tls_stat_snapshot "$T/stat" || fail "tls_stat"; }

@@ -12,16 +12,7 @@ pick_port; P_IN=$PORT
 pick_port; P_TLS=$PORT
 pick_port; P_OUT=$PORT
 relay_server_conf "$T/server.conf" "TIMEOUTclose = 60"
-cat >"$T/peer.conf" <<CONF
-$(peer_globals)
-[peer]
-client = yes
-accept = 127.0.0.1:$P_IN
-connect = 127.0.0.1:$P_TLS
-CAfile = $T/ca.pem
-verifyChain = yes
-checkHost = localhost
-CONF
+peer_client_conf "$T/peer.conf"
 # socat's -T (inactivity) must outlast the transfers' pause, which can be long on a loaded machine
 # or in the VM: otherwise socat itself ends a paused transfer and the test blames the relay.
 SOCAT_HELD="-t 60 -T 300"

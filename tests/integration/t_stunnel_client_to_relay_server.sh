@@ -7,17 +7,7 @@ pick_port; P_IN=$PORT
 pick_port; P_TLS=$PORT
 pick_port; P_OUT=$PORT
 relay_server_conf "$T/server.conf"
-cat >"$T/peer.conf" <<CONF
-$(peer_globals)
-[peer]
-client = yes
-accept = 127.0.0.1:$P_IN
-connect = 127.0.0.1:$P_TLS
-CAfile = $T/ca.pem
-verifyChain = yes
-checkHost = localhost
-sslVersion = TLSv1.3
-CONF
+peer_client_conf "$T/peer.conf" "sslVersion = TLSv1.3"
 start_relay "$T/server.conf" "$P_TLS"; SERVER=$RELAY_PID; SERVER_LOG=$RELAY_LOG
 start_peer "$T/peer.conf" "$P_IN"; PEER=$RELAY_PID; PEER_LOG=$RELAY_LOG
 
