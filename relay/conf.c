@@ -358,10 +358,12 @@ static int parse_debug(struct parse *p, const struct conf_opt *opt, const char *
 	return 0;
 }
 
-/* pwd/grp look-ups want a caller buffer; a large group can need more than the hint. */
-static int lookup_user(const char *name, uid_t *uid, gid_t *gid)
+/* A user's ids (uid set) or a group's id (uid NULL) by name. The pwd/grp look-ups want a
+ * caller buffer, and a large group can need more than any fixed size: grown until it fits. */
+static int lookup_ids(const char *name, uid_t *uid, gid_t *gid)
 {
-	struct passwd pw, *res = NULL;
+	struct passwd pw, *pw_found = NULL;
+	struct group gr, *gr_found = NULL;
 	size_t len = 4096;
 	char *buf = NULL;
 	int ret;
@@ -374,49 +376,33 @@ static int lookup_user(const char *name, uid_t *uid, gid_t *gid)
 			goto out;
 		}
 		buf = grown;
-		ret = -getpwnam_r(name, &pw, buf, len, &res);
+		ret = uid ? -getpwnam_r(name, &pw, buf, len, &pw_found)
+			  : -getgrnam_r(name, &gr, buf, len, &gr_found);
 		if (ret != -ERANGE)
 			break;
 		len *= 2;
 	}
-	if (!ret && !res)
+	if (!ret && !pw_found && !gr_found)
 		ret = -ENOENT;
-	if (!ret) {
+	if (!ret && uid) {
 		*uid = pw.pw_uid;
 		*gid = pw.pw_gid;
+	} else if (!ret) {
+		*gid = gr.gr_gid;
 	}
 out:
 	free(buf);
 	return ret;
 }
 
+static int lookup_user(const char *name, uid_t *uid, gid_t *gid)
+{
+	return lookup_ids(name, uid, gid);
+}
+
 static int lookup_group(const char *name, gid_t *gid)
 {
-	struct group gr, *res = NULL;
-	size_t len = 4096;
-	char *buf = NULL;
-	int ret;
-
-	for (;;) {
-		char *grown = realloc(buf, len);
-
-		if (!grown) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		buf = grown;
-		ret = -getgrnam_r(name, &gr, buf, len, &res);
-		if (ret != -ERANGE)
-			break;
-		len *= 2;
-	}
-	if (!ret && !res)
-		ret = -ENOENT;
-	if (!ret)
-		*gid = gr.gr_gid;
-out:
-	free(buf);
-	return ret;
+	return lookup_ids(name, NULL, gid);
 }
 
 /* Names are resolved now, not after chroot, where /etc/passwd is usually absent. */
