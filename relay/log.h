@@ -13,7 +13,6 @@ struct conf;
 /* Points the log at what conf asks for. Opens `output` (before chroot, like stunnel).
  * Returns 0 or -errno with err filled. */
 int log_configure(const struct conf *conf, bool to_stderr, char *err, size_t errlen);
-/* SIGUSR1: close and reopen the `output` file (after logrotate moved it). */
 /* SIGUSR1: reopens the log file at its path (after a rotation). On failure the old file is
  * kept and err says why; the caller logs it (into the old file). */
 int log_reopen(char *err, size_t errlen);

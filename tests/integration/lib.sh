@@ -208,15 +208,24 @@ pick_port()
 	fail "no free port found"
 }
 
-wait_port()
+# wait_until SECONDS COMMAND [ARG...]: runs COMMAND every 50 ms until it succeeds (0) or SECONDS
+# have passed (1).
+wait_until()
 {
-	local p=$1 limit=$((${2:-10} * 20)) i=0
-	until port_listening "$p"; do
+	local limit=$(($1 * 20)) i=0
+	shift
+	until "$@"; do
 		[ $i -ge $limit ] && return 1
 		sleep 0.05
 		i=$((i + 1))
 	done
 	return 0
+}
+
+# wait_port PORT [SECONDS]: waits until something listens on 127.0.0.1:PORT (10 s).
+wait_port()
+{
+	wait_until "${2:-10}" port_listening "$1"
 }
 
 # ---- files -------------------------------------------------------------------------------
@@ -256,13 +265,12 @@ same_bytes()
 # wait_size FILE BYTES SECONDS: waits until FILE holds at least BYTES.
 wait_size()
 {
-	local limit=$(($3 * 20)) i=0
-	while [ "$(file_size "$1")" -lt "$2" ]; do
-		[ $i -ge $limit ] && return 1
-		sleep 0.05
-		i=$((i + 1))
-	done
-	return 0
+	wait_until "$3" has_size "$1" "$2"
+}
+
+has_size()
+{
+	[ "$(file_size "$1")" -ge "$2" ]
 }
 
 # ---- certificates ------------------------------------------------------------------------
@@ -561,7 +569,8 @@ relay_server_conf()
 }
 
 # relay_client_conf FILE [EXTRA_LINES]: the relay under test in client mode, [client]: plaintext
-# in at P_IN, TLS out to P_TLS, verifying the server (CA, checkHost localhost).
+# in at P_IN, TLS out to P_TLS (at TLS_HOST, default 127.0.0.1), verifying the server (CA,
+# checkHost localhost).
 relay_client_conf()
 {
 	client_conf "$(relay_globals)" client "$@"
@@ -580,7 +589,7 @@ client_conf()
 		[$2]
 		client = yes
 		accept = 127.0.0.1:$P_IN
-		connect = 127.0.0.1:$P_TLS
+		connect = ${TLS_HOST:-127.0.0.1}:$P_TLS
 		CAfile = $T/ca.pem
 		verifyChain = yes
 		checkHost = localhost

@@ -47,27 +47,22 @@ EOF
 spawn far unshare -n bash "$T/far.sh"
 FAR_PID=$SPAWN_PID
 # Its end of the pair must go into its namespace, not into ours before unshare has run.
-for i in $(seq 1 300); do
-	[ "$(readlink "/proc/$FAR_PID/ns/net")" != "$(readlink /proc/self/ns/net)" ] && break
-	sleep 0.1
-done
+own_netns() { [ "$(readlink "/proc/$1/ns/net")" != "$(readlink /proc/self/ns/net)" ]; }
+wait_until 30 own_netns "$FAR_PID" ||
+	fail "the TLS server's shell never got a network namespace of its own"
 ip link add v0 type veth peer name v1 netns "$FAR_PID" ||
 	fail "cannot make a veth pair (module veth?): $(ip link add v9 type veth peer name v8 2>&1)"
 ip addr add "$NEAR/24" dev v0 && ip link set v0 up || fail "cannot set up v0"
-for i in $(seq 1 300); do
-	[ -e "$T/far.listening" ] && break
-	sleep 0.1
-done
-[ -e "$T/far.listening" ] || fail "s_server does not listen on $FAR:$P_TLS: $(cat "$T/far.err")"
+wait_until 30 test -e "$T/far.listening" ||
+	fail "s_server does not listen on $FAR:$P_TLS: $(cat "$T/far.err")"
 track_pid "$(cat "$T/far.pid")"
 
 # Probes after 1 s of silence, 1 s apart, two unanswered end it; TIMEOUTidle far beyond that.
-relay_client_conf "$T/client.conf" "TIMEOUTidle = 120
+TLS_HOST=$FAR relay_client_conf "$T/client.conf" "TIMEOUTidle = 120
 socket = r:SO_KEEPALIVE=1
 socket = r:TCP_KEEPIDLE=1
 socket = r:TCP_KEEPINTVL=1
 socket = r:TCP_KEEPCNT=2"
-sed -i "s/^connect = .*/connect = $FAR:$P_TLS/" "$T/client.conf"
 start_relay "$T/client.conf" "$P_IN"; CLIENT=$RELAY_PID; CLIENT_LOG=$RELAY_LOG
 
 head -c 65536 /dev/urandom >"$T/some"
