@@ -72,10 +72,22 @@ bool conf_parse_number(const char *s, long min, long max, long *out)
 	return true;
 }
 
-void *conf_field(struct parse *p, const struct conf_opt *opt)
+void *conf_field(struct parse *p, const struct conf_opt *opt, size_t size)
 {
-	char *base = opt->where == IN_GLOBAL ? (char *)p->conf : (char *)p->svc;
+	bool global = opt->where == IN_GLOBAL;
+	char *base = global ? (char *)p->conf : (char *)p->svc;
 
+	if (opt->in != (global ? FIELD_CONF : FIELD_SERVICE) || opt->size != size) {
+		conf_fail(p,
+			  "'%s': the option table gives its parser a %zu-byte field of struct %s, "
+			  "not the %zu bytes it writes",
+			  opt->name, opt->size,
+			  opt->in == FIELD_CONF	     ? "conf"
+			  : opt->in == FIELD_SERVICE ? "conf_service"
+						     : "(none)",
+			  size);
+		return NULL;
+	}
 	return base + opt->off;
 }
 
@@ -152,51 +164,66 @@ const struct keyword conf_yes_no[] = {
 
 int conf_parse_string(struct parse *p, const struct conf_opt *opt, const char *value)
 {
-	return conf_set_string(p, conf_field(p, opt), value);
+	char **dst = conf_field(p, opt, sizeof(*dst));
+
+	return dst ? conf_set_string(p, dst, value) : -EINVAL;
 }
 
 /* Only stunnel's yes and no: anything else is more likely a typo than an intent. */
 int conf_parse_bool(struct parse *p, const struct conf_opt *opt, const char *value)
 {
 	const struct keyword *w = conf_keyword_find(conf_yes_no, value);
+	bool *dst = conf_field(p, opt, sizeof(*dst));
 
+	if (!dst)
+		return -EINVAL;
 	if (!w)
 		return conf_fail(p, "'%s': expected yes or no, got '%s'", opt->name, value);
-	*(bool *)conf_field(p, opt) = w->value;
+	*dst = w->value;
 	return 0;
 }
 
+/* Writes an int into the row's field, an enum: conf_field checks that the enum is int-wide. */
 int conf_parse_keyword(struct parse *p, const struct conf_opt *opt, const char *value)
 {
 	const struct keyword *w = conf_keyword_find(opt->words, value);
+	int *dst = conf_field(p, opt, sizeof(*dst));
 	char names[128];
 
+	if (!dst)
+		return -EINVAL;
 	if (!w) {
 		conf_keyword_list(opt->words, names, sizeof(names));
 		return conf_fail(p, "'%s': expected %s, got '%s'", opt->name, names, value);
 	}
-	*(int *)conf_field(p, opt) = w->value;
+	*dst = w->value;
 	return 0;
 }
 
 int conf_parse_seconds(struct parse *p, const struct conf_opt *opt, const char *value)
 {
+	int *dst = conf_field(p, opt, sizeof(*dst));
 	long v;
 
+	if (!dst)
+		return -EINVAL;
 	if (!conf_parse_number(value, 0, INT_MAX, &v))
 		return conf_fail(p, "'%s': expected a number of seconds (0 or more), got '%s'",
 				 opt->name, value);
-	*(int *)conf_field(p, opt) = (int)v;
+	*dst = (int)v;
 	return 0;
 }
 
 int conf_parse_count(struct parse *p, const struct conf_opt *opt, const char *value)
 {
+	long *dst = conf_field(p, opt, sizeof(*dst));
 	long v;
 
+	if (!dst)
+		return -EINVAL;
 	if (!conf_parse_number(value, 0, LONG_MAX, &v))
 		return conf_fail(p, "'%s': expected a number (0 or more), got '%s'", opt->name,
 				 value);
-	*(long *)conf_field(p, opt) = v;
+	*dst = v;
 	return 0;
 }

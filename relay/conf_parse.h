@@ -60,13 +60,26 @@ struct keyword {
 struct conf_opt;
 typedef int (*parse_fn)(struct parse *p, const struct conf_opt *opt, const char *value);
 
+/* Which struct a row's field lies in. */
+enum field_in {
+	FIELD_NONE,    /* the row's parser writes what it writes itself */
+	FIELD_CONF,    /* struct conf: a global option */
+	FIELD_SERVICE, /* struct conf_service: the section being read */
+};
+
+/* One option. Rows are written with designated initializers; a generic parser's field is given
+ * with SVC(member) or GLOBAL(member) (conf_options.c), which record its offset and width, and the
+ * parser reaches it only through conf_field(), which refuses a width other than the one it
+ * writes: a row cannot point a bool parser at a long. */
 struct conf_opt {
 	const char *name;
 	enum where where;
 	const char *syntax;
 	const char *deflt;
 	parse_fn parse;
-	size_t off; /* the field the generic parsers fill, in struct conf or struct conf_service */
+	enum field_in in;
+	size_t off;		     /* the field the generic parsers fill */
+	size_t size;		     /* its width */
 	const struct keyword *words; /* conf_parse_keyword's accepted values */
 	bool empty_ok;
 	const char *help;
@@ -89,8 +102,9 @@ int conf_fail_nomem(struct parse *p);
 
 /* Accepts a whole decimal number in [min, max]. */
 bool conf_parse_number(const char *s, long min, long max, long *out);
-/* The field a row names, in struct conf (global rows) or the section being read. */
-void *conf_field(struct parse *p, const struct conf_opt *opt);
+/* The field a row names, in struct conf (global rows) or the section being read; NULL, with the
+ * error written, when the row's field is not `size` bytes wide in the struct its section means. */
+void *conf_field(struct parse *p, const struct conf_opt *opt, size_t size);
 int conf_set_string(struct parse *p, char **dst, const char *value);
 /* Appends to a NULL-terminated string list. */
 int conf_list_add(struct parse *p, char ***list, const char *value);

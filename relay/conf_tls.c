@@ -3,6 +3,7 @@
 #include "conf_parse.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
@@ -31,9 +32,10 @@ int conf_parse_verify(struct parse *p, const struct conf_opt *opt, const char *v
 /* verifyChain/verifyPeer/requireCert = yes also ask for and require a certificate (stunnel). */
 int conf_parse_verify_flag(struct parse *p, const struct conf_opt *opt, const char *value)
 {
-	int ret = conf_parse_bool(p, opt, value);
+	bool *flag = conf_field(p, opt, sizeof(*flag));
+	int ret = flag ? conf_parse_bool(p, opt, value) : -EINVAL;
 
-	if (!ret && *(bool *)conf_field(p, opt)) {
+	if (!ret && *flag) {
 		p->svc->request_cert = true;
 		p->svc->require_cert = true;
 	}
@@ -106,10 +108,11 @@ int conf_parse_ssl_version(struct parse *p, const struct conf_opt *opt, const ch
 
 int conf_parse_version_bound(struct parse *p, const struct conf_opt *opt, const char *value)
 {
-	int v, ret = tls_version(p, opt->name, value, &v);
+	int *bound = conf_field(p, opt, sizeof(*bound));
+	int v, ret = bound ? tls_version(p, opt->name, value, &v) : -EINVAL;
 
 	if (!ret)
-		*(int *)conf_field(p, opt) = v;
+		*bound = v;
 	return ret;
 }
 
