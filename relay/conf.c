@@ -96,30 +96,27 @@ static int copy_list(struct parse *p, char ***dst, char **src)
 	return ret;
 }
 
-/* A new service starts as a deep copy of the global defaults (stunnel's CMD_SET_COPY). s is
- * zeroed and already counted in conf, so conf_free frees whatever was copied before a failure. */
+/* A new service starts as a copy of the global defaults (stunnel's CMD_SET_COPY): the whole
+ * struct, so that a field added later is inherited without a line here; then each pointer field,
+ * which the defaults own, is cleared and copied deep. (A pointer field missing below would be
+ * freed twice, by the service and by the defaults: the unit test that sets every option globally
+ * finds it under ASan.) s is already counted in conf, so conf_free frees whatever was copied
+ * before a failure. */
 static int service_start(struct parse *p, struct conf_service *s, struct meta *m, const char *name)
 {
 	const struct conf_service *d = &p->defaults;
 	int ret;
 
-	s->client = d->client;
-	s->failover = d->failover;
-	s->delay = d->delay;
-	s->request_cert = d->request_cert;
-	s->require_cert = d->require_cert;
-	s->verify_chain = d->verify_chain;
-	s->verify_peer = d->verify_peer;
-	s->version_min = d->version_min;
-	s->version_max = d->version_max;
-	s->options_set = d->options_set;
-	s->options_clear = d->options_clear;
-	s->timeouts = d->timeouts;
-	s->session_cache_size = d->session_cache_size;
-	s->session_cache_timeout = d->session_cache_timeout;
-	s->session_resume = d->session_resume;
-	s->maxconn = d->maxconn;
-	s->ktls = d->ktls;
+	*s = *d;
+	s->name = NULL;
+	s->connect = NULL;
+	s->n_connect = 0;
+	s->cert = s->key = s->ca_file = s->ca_path = NULL;
+	s->check_host = s->check_ip = NULL;
+	s->ciphers = s->ciphersuites = s->curves = s->sni = NULL;
+	s->sockopts = NULL;
+	s->n_sockopts = 0;
+
 	s->file = p->conf->path;
 	s->line = p->line;
 	m->line = p->line;

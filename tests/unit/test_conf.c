@@ -3,6 +3,7 @@
  * Each test writes its configuration into a fresh temporary directory (or reads the seed's two
  * files from tests/unit/data/conf) and checks the parsed values, or the exact error line. */
 #include "conf.h"
+#include "conf_parse.h" /* the option table, walked by service_inherits_every_global_option */
 
 #include <arpa/inet.h>
 #include <grp.h>
@@ -389,8 +390,8 @@ static void setuid_name_and_number(void **state)
  * their ids; a new name is still looked up (and refused when it does not exist). */
 static void reload_keeps_resolved_setuid_setgid(void **state)
 {
-	struct conf running = {.setuid = "ghost-user-x", .uid = 4242, .setgid = "ghost-group-x",
-			       .gid = 4343};
+	struct conf running = {
+	    .setuid = "ghost-user-x", .uid = 4242, .setgid = "ghost-group-x", .gid = 4343};
 	struct conf *c = NULL;
 
 	write_text("setuid = ghost-user-x\nsetgid = ghost-group-x\n" SVC);
@@ -786,8 +787,9 @@ static void session_cache_and_resume(void **state)
 
 static void maxconn_global_default_and_service(void **state)
 {
-	struct conf *c = load("maxconn = 100\n" SVC "[t]\naccept = 20003\nconnect = 9\nclient = yes\n"
-			      "maxconn = 5\n");
+	struct conf *c =
+	    load("maxconn = 100\n" SVC "[t]\naccept = 20003\nconnect = 9\nclient = yes\n"
+		 "maxconn = 5\n");
 
 	assert_int_equal(c->services[0].maxconn, 100);
 	assert_int_equal(c->services[1].maxconn, 5);
@@ -805,6 +807,167 @@ static void ktls_on_and_off(void **state)
 }
 
 /* ---- global defaults and overrides ----------------------------------------------------- */
+
+/* Every option a service may take from the global section, with a value that is not its
+ * default, and (when the option needs company to load) the service lines to use instead of
+ * INHERIT_BODY. service_inherits_every_global_option walks the option table and fails on a
+ * global-and-service option missing here. */
+#define INHERIT_BODY "accept = 127.0.0.1:20001\nconnect = 127.0.0.1:20002\nclient = yes\n"
+#define INHERIT_CA   INHERIT_BODY "CAfile = /ca.pem\n"
+
+static const struct {
+	const char *name;
+	const char *value;
+	const char *body;
+} inherit_values[] = {
+    {"connect", "127.0.0.1:20003", "accept = 127.0.0.1:20001\nclient = yes\n"},
+    {"failover", "prio", NULL},
+    {"delay", "yes", NULL},
+    {"client", "yes", "accept = 127.0.0.1:20001\nconnect = 127.0.0.1:20002\ncert = /c.pem\n"},
+    {"cert", "/x.pem", NULL},
+    {"key", "/k.pem", NULL},
+    {"CAfile", "/ca.pem", NULL},
+    {"CApath", "/capath", NULL},
+    {"verify", "2", INHERIT_CA},
+    {"verifyChain", "yes", INHERIT_CA},
+    {"verifyPeer", "yes", INHERIT_CA},
+    {"requireCert", "yes", NULL},
+    {"checkHost", "host.example", INHERIT_CA "verifyChain = yes\n"},
+    {"checkIP", "10.0.0.1", INHERIT_CA "verifyChain = yes\n"},
+    {"ciphers", "HIGH", NULL},
+    {"ciphersuites", "TLS_AES_128_GCM_SHA256", NULL},
+    {"curves", "X25519", NULL},
+    {"sslVersion", "TLSv1.2", NULL},
+    {"sslVersionMin", "TLSv1.2", NULL},
+    {"sslVersionMax", "all", NULL},
+    {"options", "NO_TICKET", NULL},
+    {"sni", "name.example", NULL},
+    {"socket", "l:TCP_NODELAY=1", NULL},
+    {"TIMEOUTbusy", "7", NULL},
+    {"TIMEOUTclose", "7", NULL},
+    {"TIMEOUTconnect", "7", NULL},
+    {"TIMEOUTidle", "7", NULL},
+    {"sessionCacheSize", "7", NULL},
+    {"sessionCacheTimeout", "7", NULL},
+    {"sessionResume", "no", NULL},
+    {"ktls", "off", NULL},
+    {"maxconn", "7", NULL},
+};
+
+static bool same_string(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool same_list(char **a, char **b)
+{
+	size_t i;
+
+	for (i = 0; a && b && a[i] && b[i]; i++)
+		if (strcmp(a[i], b[i]))
+			return false;
+	return (!a || !a[i]) && (!b || !b[i]);
+}
+
+/* Two services are the same: the pointer fields compared by what they point to, then the whole
+ * struct byte for byte with those cleared, so that a field added later is compared too (a new
+ * pointer field fails here until it is added above, as its addresses differ). */
+static bool same_service(const struct conf_service *a, const struct conf_service *b)
+{
+	struct conf_service x = *a, y = *b;
+
+	if (!same_string(a->name, b->name) || !same_string(a->file, b->file) ||
+	    !same_string(a->cert, b->cert) || !same_string(a->key, b->key) ||
+	    !same_string(a->ca_file, b->ca_file) || !same_string(a->ca_path, b->ca_path) ||
+	    !same_list(a->check_host, b->check_host) || !same_list(a->check_ip, b->check_ip) ||
+	    !same_string(a->ciphers, b->ciphers) ||
+	    !same_string(a->ciphersuites, b->ciphersuites) || !same_string(a->curves, b->curves) ||
+	    !same_string(a->sni, b->sni) || a->n_connect != b->n_connect ||
+	    a->n_sockopts != b->n_sockopts)
+		return false;
+	for (size_t i = 0; i < a->n_connect; i++) {
+		const struct conf_connect *ca = &a->connect[i], *cb = &b->connect[i];
+
+		if (!same_string(ca->host, cb->host) || !same_string(ca->port, cb->port) ||
+		    ca->n_addrs != cb->n_addrs ||
+		    (ca->n_addrs && memcmp(ca->addrs, cb->addrs, ca->n_addrs * sizeof(*ca->addrs))))
+			return false;
+	}
+	for (size_t i = 0; i < a->n_sockopts; i++) {
+		const struct conf_sockopt *sa = &a->sockopts[i], *sb = &b->sockopts[i];
+
+		if (sa->role != sb->role || sa->level != sb->level || sa->name != sb->name ||
+		    sa->value != sb->value || !same_string(sa->text, sb->text))
+			return false;
+	}
+	x.name = y.name = NULL;
+	x.file = y.file = NULL;
+	x.connect = y.connect = NULL;
+	x.cert = y.cert = x.key = y.key = x.ca_file = y.ca_file = x.ca_path = y.ca_path = NULL;
+	x.check_host = y.check_host = x.check_ip = y.check_ip = NULL;
+	x.ciphers = y.ciphers = x.ciphersuites = y.ciphersuites = NULL;
+	x.curves = y.curves = x.sni = y.sni = NULL;
+	x.sockopts = y.sockopts = NULL;
+	return !memcmp(&x, &y, sizeof(x));
+}
+
+/* The service of a file, or NULL when the file does not load. */
+static struct conf *try_load(const char *text)
+{
+	struct conf *c = NULL;
+
+	write_text(text);
+	return conf_load(path, false, &c, err, sizeof(err)) ? NULL : c;
+}
+
+/* For every option settable in the global section and in a service: set globally to a value
+ * other than its default, the service has what the same line inside it gives, and not what the
+ * service has without it. The [s] line is line 2 in all three files. */
+static void service_inherits_every_global_option(void **state)
+{
+	size_t tested = 0;
+
+	for (const struct conf_opt *o = conf_options; o->name; o++) {
+		const char *value = NULL, *body = INHERIT_BODY;
+		char global[1024], own[1024], none[1024];
+		struct conf *g, *s, *n;
+
+		if (o->where != IN_BOTH)
+			continue;
+		for (size_t i = 0; i < sizeof(inherit_values) / sizeof(inherit_values[0]); i++)
+			if (!strcmp(inherit_values[i].name, o->name)) {
+				value = inherit_values[i].value;
+				body = inherit_values[i].body ?: INHERIT_BODY;
+			}
+		if (!value)
+			fail_msg("'%s' has no value in inherit_values[]: add one that is not its "
+				 "default",
+				 o->name);
+		snprintf(global, sizeof(global), "%s = %s\n[s]\n%s", o->name, value, body);
+		snprintf(own, sizeof(own), "; %s in the service\n[s]\n%s = %s\n%s", o->name,
+			 o->name, value, body);
+		snprintf(none, sizeof(none), "; no %s\n[s]\n%s", o->name, body);
+		s = try_load(own);
+		if (!s)
+			fail_msg("'%s = %s' in a service does not load: %s", o->name, value, err);
+		g = try_load(global);
+		if (!g)
+			fail_msg("'%s = %s' in the global section does not load: %s", o->name,
+				 value, err);
+		n = try_load(none);
+		if (n && same_service(&s->services[0], &n->services[0]))
+			fail_msg("'%s = %s' is its default: inherit_values[] needs another value",
+				 o->name, value);
+		if (!same_service(&g->services[0], &s->services[0]))
+			fail_msg("'%s = %s' in the global section is not inherited by [s]", o->name,
+				 value);
+		conf_free(g);
+		conf_free(s);
+		conf_free(n);
+		tested++;
+	}
+	assert_int_equal(tested, sizeof(inherit_values) / sizeof(inherit_values[0]));
+}
 
 static void global_service_options_are_defaults(void **state)
 {
@@ -1417,6 +1580,7 @@ int main(void)
 	    cmocka_unit_test(session_cache_and_resume),
 	    cmocka_unit_test(ktls_on_and_off),
 	    cmocka_unit_test(global_service_options_are_defaults),
+	    cmocka_unit_test(service_inherits_every_global_option),
 	    cmocka_unit_test(service_overrides_global),
 	    cmocka_unit_test(socket_global_first_then_service),
 	    cmocka_unit_test(check_host_global_then_service),
