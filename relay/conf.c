@@ -69,9 +69,11 @@ static void service_defaults(struct conf_service *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->failover = CONF_FAILOVER_RR;
-	/* TLS 1.3 only unless the file says otherwise: the product exists to prove TLS 1.3. */
-	s->version_min = TLS1_3_VERSION;
-	s->version_max = TLS1_3_VERSION;
+	/* stunnel's defaults (sslVersionMin = TLSv1, sslVersionMax = all), so that a stunnel.conf
+	 * without sslVersion talks to the same peers. OpenSSL 3.0 allows TLS 1.0 and 1.1 only at
+	 * security level 0, so at its default level this means TLS 1.2 and 1.3. */
+	s->version_min = TLS1_VERSION;
+	s->version_max = 0;
 	s->timeouts =
 	    (struct conf_timeouts){.busy = 300, .close = 60, .connect = 10, .idle = 43200};
 	s->session_cache_size = 1000;
@@ -298,9 +300,7 @@ static int service_check(struct parse *p, struct conf_service *s, struct meta *m
 		return conf_fail_at(p, m->line, "[%s] %s needs 'CAfile' or 'CApath'", s->name,
 				    s->verify_chain ? "verifyChain" : "verifyPeer");
 	if (s->version_min && s->version_max && s->version_min > s->version_max)
-		return conf_fail_at(p, m->line,
-				    "[%s] sslVersionMax %s is below sslVersionMin %s (the default "
-				    "minimum is TLSv1.3: set sslVersionMin too)",
+		return conf_fail_at(p, m->line, "[%s] sslVersionMax %s is below sslVersionMin %s",
 				    s->name, conf_tls_version_name(s->version_max),
 				    conf_tls_version_name(s->version_min));
 	if (!s->key && s->cert && !(s->key = strdup(s->cert)))

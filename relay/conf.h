@@ -98,7 +98,7 @@ struct conf_service {
 	char *ciphersuites; /* TLS 1.3 suites; NULL: OpenSSL's default */
 	char *curves;       /* groups list; NULL: OpenSSL's default */
 	int version_min;    /* TLS1_2_VERSION, TLS1_3_VERSION, ... 0 = no bound */
-	int version_max;
+	int version_max;    /* defaults: min TLS1_VERSION, max 0 (stunnel's) */
 	unsigned long long options_set;   /* SSL_OP_* to set */
 	unsigned long long options_clear; /* SSL_OP_* to clear ("options = -NAME") */
 	char *sni; /* client: server name to send; NULL: the first connect host if it is a name;
@@ -147,6 +147,10 @@ int conf_load(const char *path, bool foreground, struct conf **out, char *err, s
 int conf_reload(const char *path, bool foreground, const struct conf *running, struct conf **out,
 		char *err, size_t errlen);
 void conf_free(struct conf *conf);
+
+/* Whether a service's sslVersionMin and sslVersionMax let it speak `version` (TLS1_2_VERSION,
+ * ...); OpenSSL's security level may still refuse it. */
+bool conf_service_allows_version(const struct conf_service *svc, int version);
 
 /* The option table, for --help and the README. Prints one row per option. */
 enum conf_help_format { CONF_HELP_TEXT, CONF_HELP_MARKDOWN };

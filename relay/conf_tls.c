@@ -95,6 +95,12 @@ const char *conf_tls_version_name(int v)
 	return "?";
 }
 
+bool conf_service_allows_version(const struct conf_service *svc, int version)
+{
+	return (!svc->version_min || svc->version_min <= version) &&
+	       (!svc->version_max || svc->version_max >= version);
+}
+
 int conf_parse_ssl_version(struct parse *p, const struct conf_opt *opt, const char *value)
 {
 	int v, ret = tls_version(p, opt->name, value, &v);

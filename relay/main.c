@@ -121,6 +121,10 @@ static void log_services(const struct runtime *rt)
 			  svc->accept.text, svc->client ? "client" : "server",
 			  svc->connect[0].host, svc->connect[0].port,
 			  svc->n_connect > 1 ? " and more" : "");
+		/* stunnel's default allows TLS 1.2 too: say so once, for whoever expects 1.3 only */
+		if (conf_service_allows_version(svc, TLS1_2_VERSION))
+			relay_log(LOG_NOTICE, "[%s] allows TLS 1.2 (sslVersion = TLSv1.3 refuses it)",
+				  svc->name);
 	}
 }
 

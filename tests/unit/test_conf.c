@@ -260,8 +260,11 @@ static void defaults_when_not_given(void **state)
 	assert_null(s->ciphers);
 	assert_null(s->ciphersuites);
 	assert_null(s->curves);
-	assert_int_equal(s->version_min, TLS1_3_VERSION);
-	assert_int_equal(s->version_max, TLS1_3_VERSION);
+	/* stunnel's sslVersionMin = TLSv1 and sslVersionMax = all */
+	assert_int_equal(s->version_min, TLS1_VERSION);
+	assert_int_equal(s->version_max, 0);
+	assert_true(conf_service_allows_version(s, TLS1_2_VERSION));
+	assert_true(conf_service_allows_version(s, TLS1_3_VERSION));
 	assert_int_equal(s->options_set, 0);
 	assert_int_equal(s->options_clear, 0);
 	assert_null(s->sni);
@@ -676,12 +679,25 @@ static void ssl_version_all_removes_bounds(void **state)
 	conf_free(c);
 }
 
+/* The seed's `sslVersion = TLSv1.3`: TLS 1.3 only, so no "allows TLS 1.2" notice at start. */
+static void ssl_version_tls13_refuses_tls12(void **state)
+{
+	struct conf *c = load_svc("sslVersion = TLSv1.3\n");
+
+	assert_false(conf_service_allows_version(&c->services[0], TLS1_2_VERSION));
+	assert_true(conf_service_allows_version(&c->services[0], TLS1_3_VERSION));
+	conf_free(c);
+	c = load_svc("sslVersionMax = TLSv1.1\n");
+	assert_false(conf_service_allows_version(&c->services[0], TLS1_2_VERSION));
+	conf_free(c);
+}
+
 static void ssl_version_min_allows_tls12(void **state)
 {
 	struct conf *c = load_svc("sslVersionMin = TLSv1.2\n");
 
 	assert_int_equal(c->services[0].version_min, TLS1_2_VERSION);
-	assert_int_equal(c->services[0].version_max, TLS1_3_VERSION);
+	assert_int_equal(c->services[0].version_max, 0);
 	conf_free(c);
 }
 
@@ -839,7 +855,7 @@ static const struct {
     {"curves", "X25519", NULL},
     {"sslVersion", "TLSv1.2", NULL},
     {"sslVersionMin", "TLSv1.2", NULL},
-    {"sslVersionMax", "all", NULL},
+    {"sslVersionMax", "TLSv1.3", NULL},
     {"options", "NO_TICKET", NULL},
     {"sni", "name.example", NULL},
     {"socket", "l:TCP_NODELAY=1", NULL},
@@ -1375,9 +1391,8 @@ static void error_ssl_versions(void **state)
 
 static void error_version_max_below_min(void **state)
 {
-	expect_error(SVC "sslVersionMax = TLSv1.2\n",
-		     ":1: [s] sslVersionMax TLSv1.2 is below sslVersionMin TLSv1.3 (the default "
-		     "minimum is TLSv1.3: set sslVersionMin too)");
+	expect_error(SVC "sslVersionMin = TLSv1.3\nsslVersionMax = TLSv1.2\n",
+		     ":1: [s] sslVersionMax TLSv1.2 is below sslVersionMin TLSv1.3");
 }
 
 static void error_unknown_ssl_option(void **state)
@@ -1508,7 +1523,10 @@ static void help_markdown_has_one_row_per_option(void **state)
 	assert_non_null(strstr(md, "| accept | service |"));
 	assert_non_null(strstr(md, "| foreground | global |"));
 	assert_non_null(strstr(md, "`exec`"));
-	assert_non_null(strstr(md, "TLS 1.3 unless the file allows older ones"));
+	/* stunnel's version defaults */
+	assert_non_null(strstr(md, "| sslVersionMin | global, service | all \\| TLSv1 \\| TLSv1.1 "
+				   "\\| TLSv1.2 \\| TLSv1.3 | TLSv1 |"));
+	assert_non_null(strstr(md, "\\| TLSv1.3 | all | highest TLS version |"));
 	free(md);
 }
 
@@ -1570,6 +1588,7 @@ int main(void)
 	    cmocka_unit_test(cipher_strings),
 	    cmocka_unit_test(ssl_version_sets_both_bounds),
 	    cmocka_unit_test(ssl_version_all_removes_bounds),
+	    cmocka_unit_test(ssl_version_tls13_refuses_tls12),
 	    cmocka_unit_test(ssl_version_min_allows_tls12),
 	    cmocka_unit_test(ssl_version_min_and_max),
 	    cmocka_unit_test(options_set_and_clear),
