@@ -5,8 +5,8 @@
  * every input and opened by its /proc/self/fd path (the loader only takes a path).
  *
  * Two link-time wraps (fuzz/CMakeLists.txt) keep the loader inside the machine and check it:
- * - getaddrinfo: accept and connect names are resolved at load time (relay/conf.c, by design:
- *   after chroot there may be no resolver). Fuzzed names must not become DNS queries (the
+ * - getaddrinfo: accept and connect names are resolved at load time (relay/conf_addr.c, by
+ *   design: after chroot there may be no resolver). Fuzzed names must not become DNS queries (the
  *   resolver is not on loopback, and each unknown name would cost a timeout), so only numeric
  *   hosts are resolved, and "localhost" as 127.0.0.1; any other name fails as unknown would.
  * - fopen: conf_load() must open the file it was given and nothing else (no include, no

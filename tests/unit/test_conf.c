@@ -1,4 +1,4 @@
-/* test_conf.c - relay/conf.c: stunnel's file format, one behaviour per test.
+/* test_conf.c - relay/conf*.c: stunnel's file format, one behaviour per test.
  *
  * Each test writes its configuration into a fresh temporary directory (or reads the seed's two
  * files from tests/unit/data/conf) and checks the parsed values, or the exact error line. */
