@@ -824,6 +824,37 @@ static void ktls_on_and_off(void **state)
 
 /* ---- global defaults and overrides ----------------------------------------------------- */
 
+/* Every row whose parser writes a field names one of the width that parser writes, in the struct
+ * its section means (conf_field refuses the others at load time; this finds them without a
+ * file that sets the option). */
+static void option_rows_fit_their_parsers(void **state)
+{
+	static const struct {
+		parse_fn parse;
+		size_t size;
+	} writes[] = {
+	    {conf_parse_string, sizeof(char *)},    {conf_parse_bool, sizeof(bool)},
+	    {conf_parse_verify_flag, sizeof(bool)}, {conf_parse_keyword, sizeof(int)},
+	    {conf_parse_seconds, sizeof(int)},	    {conf_parse_version_bound, sizeof(int)},
+	    {conf_parse_count, sizeof(long)},
+	};
+	size_t checked = 0;
+
+	for (const struct conf_opt *o = conf_options; o->name; o++)
+		for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+			if (o->parse != writes[i].parse)
+				continue;
+			if (o->size != writes[i].size ||
+			    o->in != (o->where == IN_GLOBAL ? FIELD_CONF : FIELD_SERVICE))
+				fail_msg(
+				    "'%s': its row's field (%zu bytes) does not fit its parser "
+				    "(%zu bytes)",
+				    o->name, o->size, writes[i].size);
+			checked++;
+		}
+	assert_true(checked > 20);
+}
+
 /* Every option a service may take from the global section, with a value that is not its
  * default, and (when the option needs company to load) the service lines to use instead of
  * INHERIT_BODY. service_inherits_every_global_option walks the option table and fails on a
@@ -1600,6 +1631,7 @@ int main(void)
 	    cmocka_unit_test(ktls_on_and_off),
 	    cmocka_unit_test(global_service_options_are_defaults),
 	    cmocka_unit_test(service_inherits_every_global_option),
+	    cmocka_unit_test(option_rows_fit_their_parsers),
 	    cmocka_unit_test(service_overrides_global),
 	    cmocka_unit_test(socket_global_first_then_service),
 	    cmocka_unit_test(check_host_global_then_service),
