@@ -4,8 +4,13 @@
 # package's version, --check accepts the shipped example as it is); the postinst made the chroot
 # directory (tmpfiles.d) and enabled ktlsrelay.service; `systemd-analyze verify` passes on both
 # installed units; `dpkg --purge` then leaves none of its files, directories, logs or unit
-# symlinks behind. Needs root (it installs a package on this machine) and a machine where
-# ktlsrelay is not installed already (it would not touch that one).
+# symlinks behind. Where systemd-nspawn is installed (systemd-container), the installed unit also
+# runs under a real systemd: this machine's root, with the package installed, booted in a
+# container (an overlay on /, its own network namespace): ktlsrelay@t becomes active through
+# READY=1 with its status, runs as nobody with no capability left, serves a TLS 1.3 handshake,
+# reloads (and refuses a bad file, saying so in its status), and stops cleanly.
+# Needs root (it installs a package on this machine) and a machine where ktlsrelay is not
+# installed already (it would not touch that one).
 set -u -o pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/ktlsrelay-pkg.XXXXXX")
@@ -13,9 +18,13 @@ INSTALLED=0
 say() { echo "[deb] $*" >&2; }
 fail() { say "FAIL: $*"; exit 1; }
 skip() { say "SKIP: $*"; exit 77; }
+NSPAWN=""
+MOUNTS=()
 cleanup()
 {
-	local rc=$?
+	local rc=$? m
+	[ -n "$NSPAWN" ] && kill "$NSPAWN" 2>/dev/null && sleep 2
+	for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null || umount -l "$m"; done
 	[ "$INSTALLED" -eq 1 ] && dpkg --purge ktlsrelay >/dev/null 2>&1
 	rm -rf "$T"
 	exit "$rc"
@@ -83,6 +92,70 @@ verify=$(cd / && systemd-analyze verify /lib/systemd/system/ktlsrelay.service \
 rc=$?
 [ "$rc" -eq 0 ] && [ -z "$verify" ] || fail "systemd-analyze verify (exit $rc): $verify"
 say "systemd-analyze verify ktlsrelay.service ktlsrelay@example.service: clean"
+
+# ---- the installed unit under a real systemd ----
+in_container() { nsenter -t "$LEADER" -a env SYSTEMD_PAGER= SYSTEMD_COLORS=0 "$@"; }
+unit_show() { in_container systemctl show -p "$1" --value ktlsrelay@t; }
+run_under_systemd()
+{
+	local ovl=$T/ovl i pid out
+	mkdir -p "$ovl/up" "$ovl/root"
+	mount -t tmpfs tmpfs "$ovl/up" || fail "tmpfs for the container"
+	MOUNTS=("$ovl/up")
+	mkdir "$ovl/up/u" "$ovl/up/w"
+	mount -t overlay overlay -o "lowerdir=/,upperdir=$ovl/up/u,workdir=$ovl/up/w" "$ovl/root" ||
+		fail "overlay on / for the container"
+	MOUNTS=("$ovl/root" "$ovl/up")
+	timeout 300 systemd-nspawn -q -D "$ovl/root" --boot --register=no --link-journal=no \
+		--keep-unit --private-network -M ktlsrelay-test >"$T/nspawn.log" 2>&1 &
+	NSPAWN=$!
+	LEADER=""
+	for i in $(seq 1 100); do
+		pid=$(pgrep -P "$NSPAWN" -x systemd-nspawn)
+		[ -n "$pid" ] && LEADER=$(pgrep -P "$pid" -x systemd) && [ -n "$LEADER" ] && break
+		sleep 0.2
+	done
+	[ -n "$LEADER" ] || fail "the container did not start: $(tail -n 20 "$T/nspawn.log")"
+	out=$(in_container timeout 120 systemctl is-system-running --wait 2>&1)
+	say "container booted ($out)"
+	in_container sh -c 'sed "s/^accept = .*/accept = 127.0.0.1:12399/; s/^connect = .*/connect = 127.0.0.1:12398/" \
+		/etc/ktlsrelay/ktlsrelay.conf.example >/etc/ktlsrelay/t.conf'
+	in_container systemctl start ktlsrelay@t ||
+		fail "systemctl start ktlsrelay@t: $(in_container journalctl -u ktlsrelay@t -o cat | tail -n 20)"
+	[ "$(unit_show ActiveState)" = active ] || fail "ktlsrelay@t is not active"
+	[ "$(unit_show StatusText)" = "serving 1 service" ] ||
+		fail "status is '$(unit_show StatusText)', not the relay's READY=1 status"
+	pid=$(unit_show MainPID)
+	out=$(in_container grep -E '^(Uid|CapEff|NoNewPrivs):' "/proc/$pid/status" | tr -s '\t\n' '  ')
+	echo "$out" | grep -q "Uid: 65534 65534 65534 65534 CapEff: 0000000000000000 NoNewPrivs: 1" ||
+		fail "the relay under systemd: $out"
+	out=$(in_container sh -c 'echo | timeout 10 openssl s_client -connect 127.0.0.1:12399 -brief 2>&1')
+	echo "$out" | grep -q "Protocol version: TLSv1.3" || fail "no TLS 1.3 handshake under systemd: $out"
+	in_container systemctl reload ktlsrelay@t ||
+		fail "systemctl reload: $(in_container journalctl -u ktlsrelay@t -o cat | tail -n 10)"
+	[ "$(unit_show StatusText)" = "serving 1 service (reloaded)" ] ||
+		fail "after reload the status is '$(unit_show StatusText)'"
+	in_container sh -c 'echo "no_such_option = 1" >>/etc/ktlsrelay/t.conf'
+	in_container systemctl reload ktlsrelay@t || fail "systemctl reload of a bad file failed"
+	unit_show StatusText | grep -q "^reload refused: .*no_such_option" ||
+		fail "after a bad reload the status is '$(unit_show StatusText)'"
+	in_container systemctl stop ktlsrelay@t || fail "systemctl stop"
+	[ "$(unit_show Result)" = success ] && [ "$(unit_show ExecMainStatus)" = 0 ] ||
+		fail "stop: Result=$(unit_show Result) ExecMainStatus=$(unit_show ExecMainStatus)"
+	say "under systemd: ktlsrelay@t active with READY=1, uid nobody, no capability, TLS 1.3," \
+		"reload and refused reload in its status, clean stop"
+	in_container systemctl poweroff
+	for i in $(seq 1 100); do kill -0 "$NSPAWN" 2>/dev/null || break; sleep 0.2; done
+	kill "$NSPAWN" 2>/dev/null
+	wait "$NSPAWN" 2>/dev/null
+	NSPAWN=""
+	umount "$ovl/root" && umount "$ovl/up" && MOUNTS=()
+}
+if command -v systemd-nspawn >/dev/null; then
+	run_under_systemd
+else
+	say "no systemd-nspawn (package systemd-container): the unit was not run under systemd"
+fi
 
 # ---- purge: nothing left ----
 echo "a relay's log line" >/var/log/ktlsrelay/example.log
