@@ -3,7 +3,8 @@
 # finds no error in it; `dpkg -i` installs it; the installed relay runs (--version says the
 # package's version, --check accepts the shipped example as it is); the postinst made the chroot
 # directory (tmpfiles.d) and enabled ktlsrelay.service; `systemd-analyze verify` passes on both
-# installed units; `dpkg --purge` then leaves none of its files, directories, logs or unit
+# installed units; logrotate rotates an `output =` file with the shipped snippet; `dpkg --purge`
+# then leaves none of its files, directories, logs or unit
 # symlinks behind. Where systemd-nspawn is installed (systemd-container), the installed unit also
 # runs under a real systemd: this machine's root, with the package installed, booted in a
 # container (an overlay on /, its own network namespace): ktlsrelay@t becomes active through
@@ -157,8 +158,19 @@ else
 	say "no systemd-nspawn (package systemd-container): the unit was not run under systemd"
 fi
 
-# ---- purge: nothing left ----
+# ---- logrotate: the snippet rotates an output = file (copytruncate) ----
 echo "a relay's log line" >/var/log/ktlsrelay/example.log
+if command -v logrotate >/dev/null; then
+	logrotate -f -s "$T/logrotate.state" /etc/logrotate.d/ktlsrelay 2>"$T/logrotate.err" ||
+		fail "logrotate /etc/logrotate.d/ktlsrelay: $(cat "$T/logrotate.err")"
+	[ -s /var/log/ktlsrelay/example.log.1 ] && [ ! -s /var/log/ktlsrelay/example.log ] ||
+		fail "logrotate did not rotate /var/log/ktlsrelay/example.log: $(ls -l /var/log/ktlsrelay)"
+	say "logrotate: /var/log/ktlsrelay/example.log rotated to example.log.1"
+else
+	say "no logrotate: the snippet was not run"
+fi
+
+# ---- purge: nothing left ----
 dpkg --purge ktlsrelay >"$T/purge.out" 2>&1 || fail "dpkg --purge: $(cat "$T/purge.out")"
 INSTALLED=0
 dpkg-query -W -f='${Status}' ktlsrelay 2>/dev/null | grep -q "installed" &&
