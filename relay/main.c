@@ -6,6 +6,7 @@
 #include "conf.h"
 #include "ktls.h"
 #include "log.h"
+#include "notify.h"
 #include "privileges.h"
 #include "runtime.h"
 #include "worker.h"
@@ -35,7 +36,8 @@ static struct {
 	atomic_uint_fast64_t next_conn_id;
 	atomic_int switched;
 	int keylog_fd; /* SSLKEYLOGFILE, opened before the chroot; -1: not set */
-} relay = {.keylog_fd = -1};
+	int notify_fd; /* NOTIFY_SOCKET (systemd), connected before the chroot; -1: not set */
+} relay = {.keylog_fd = -1, .notify_fd = -1};
 
 static void usage(FILE *out)
 {
@@ -158,8 +160,10 @@ static void reload(void)
 	struct runtime *next, *old = relay.rt;
 	char err[1024];
 
+	notify_reloading(relay.notify_fd);
 	if (load(old, relay.n_workers, &next, err, sizeof(err)) < 0) {
 		relay_log(LOG_ERR, "reload refused, keeping the running configuration: %s", err);
+		notify_send(relay.notify_fd, "READY=1\nSTATUS=reload refused: %s", err);
 		return;
 	}
 	if (log_configure(next->conf, next->conf->foreground == CONF_FOREGROUND_YES, err,
@@ -178,11 +182,14 @@ static void reload(void)
 	relay.rt = next;
 	relay_log(LOG_NOTICE, "configuration reloaded from %s", relay.config_path);
 	log_services(next);
+	notify_send(relay.notify_fd, "READY=1\nSTATUS=serving %zu service%s (reloaded)",
+		    next->n_services, next->n_services == 1 ? "" : "s");
 }
 
 static void stop(void)
 {
 	relay_log(LOG_NOTICE, "stopping: no new connections; live ones may finish");
+	notify_send(relay.notify_fd, "STOPPING=1");
 	for (int i = 0; i < relay.n_workers; i++) {
 		atomic_store(&relay.workers[i].stop, true);
 		worker_wake(&relay.workers[i]);
@@ -306,6 +313,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* Connected now: after the chroot its path could not be reached. */
+	if (notify_open(&relay.notify_fd, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ktlsrelay: %s\n", err);
+		return 1;
+	}
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	/* The number of workers is fixed at start: each listener has one socket per worker. */
 	{
@@ -355,6 +367,9 @@ int main(int argc, char **argv)
 		  relay.n_workers, relay.n_workers == 1 ? "" : "s", err);
 	log_services(relay.rt);
 	privileges_ready(ready_fd, 0);
+	/* Every listener is open (runtime_create), privileges are dropped, workers accept. */
+	notify_send(relay.notify_fd, "READY=1\nSTATUS=serving %zu service%s", relay.rt->n_services,
+		    relay.rt->n_services == 1 ? "" : "s");
 
 	ret = serve();
 	runtime_release_listeners(relay.rt);
@@ -363,6 +378,7 @@ int main(int argc, char **argv)
 	free(relay.workers);
 	if (relay.keylog_fd >= 0)
 		close(relay.keylog_fd);
+	notify_close(relay.notify_fd);
 	relay_log(LOG_NOTICE, "stopped");
 	log_close();
 	return ret;
