@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <openssl/err.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -165,12 +166,14 @@ static const struct data_path *choose_path(struct conn *c)
 	}
 	if (!c->rt->probe.ulp) {
 		snprintf(c->path_why, sizeof(c->path_why), "%s", c->rt->probe.why);
-	} else if (ktls_ssl_offload(c->ssl, c->tls_fd, 0, &off, why, sizeof(why)) == 0) {
-		return &path_kernel;
-	} else if (off.tx != KTLS_USER || off.rx != KTLS_USER) {
-		conn_finish(c, RESULT_ERROR, "kernel TLS half installed: %s", why);
-		return NULL;
 	} else {
+		ERR_clear_error(); /* the offload reads OpenSSL's state through SSL calls */
+		if (ktls_ssl_offload(c->ssl, c->tls_fd, 0, &off, why, sizeof(why)) == 0)
+			return &path_kernel;
+		if (off.tx != KTLS_USER || off.rx != KTLS_USER) {
+			conn_finish(c, RESULT_ERROR, "kernel TLS half installed: %s", why);
+			return NULL;
+		}
 		snprintf(c->path_why, sizeof(c->path_why), "%s", why);
 	}
 	if (svc->ktls == CONF_KTLS_ON) {
@@ -294,8 +297,10 @@ static void connect_failed_all(struct conn *c)
 		 * kernel hand-over OpenSSL must not write any more: the kernel sends it. */
 		if (c->path == &path_kernel)
 			ktls_send_close_notify(c->tls_fd);
-		else
+		else {
+			ERR_clear_error();
 			SSL_shutdown(c->ssl);
+		}
 		c->close_cleanly = true;
 	}
 	conn_finish(c, RESULT_ERROR, "no backend could be reached (tried %s)", tried);
@@ -381,7 +386,14 @@ static void connect_done(struct conn *c, int res)
 static void handshake_step(struct conn *c)
 {
 	char why[512];
-	int ret = SSL_do_handshake(c->ssl);
+	int ret;
+
+	/* OpenSSL's error queue is per thread, and this thread serves many connections:
+	 * SSL_get_error looks at the queue before anything else, so an entry left by any earlier
+	 * call (another connection's, or one whose result was ignored) would turn this
+	 * handshake's WANT_READ into a failure. Cleared before every SSL call, as nginx does. */
+	ERR_clear_error();
+	ret = SSL_do_handshake(c->ssl);
 
 	if (ret == 1) {
 		/* The path is chosen (and the keys handed to the kernel) right after the handshake,

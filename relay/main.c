@@ -335,6 +335,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* start_workers() says nothing in err: a failure there must not print an earlier
+	 * message (or an uninitialised buffer). */
+	err[0] = '\0';
 	ret = privileges_drop(relay.rt->conf, err, sizeof(err));
 	if (ret == 0)
 		ret = start_workers();
