@@ -288,6 +288,7 @@ static void connect_next(struct conn *c)
 		const struct conf_addr *addr =
 			connect_addr(c, (c->connect_start + c->connect_tries) % total,
 				     &c->connect_host);
+
 		c->connect_tries++;
 		c->connect_to = *addr;
 		fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
