@@ -1,4 +1,3 @@
-#define _GNU_SOURCE /* splice, pipe2, F_SETPIPE_SZ */
 /* path_kernel.c - the kernel data path: both directions' keys are in the kernel (kTLS) and bytes
  * move socket -> pipe -> socket by splice(), never through user space.
  *
