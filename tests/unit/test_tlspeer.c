@@ -170,48 +170,47 @@ static void pair_close(struct pair *pp)
 	close(pp->fd[1]);
 }
 
-static enum tlspeer_failure client_failure(struct pair *pp, char *why, size_t whylen)
+/* One handshake with policy p on the client; rejected: the reason it must give, NULL when the
+ * handshake must succeed. trust: the server's certificate is in the client's store. */
+static void handshake_with(const struct tlspeer_policy *p, bool trust, const char *rejected)
 {
-	return tlspeer_ssl_failure(pp->client, pp->cret, NULL, why, whylen);
+	struct pair pp;
+	char why[256];
+
+	pair_open(&pp, p, trust);
+	if (!rejected) {
+		assert_true(pair_handshake(&pp));
+	} else {
+		assert_false(pair_handshake(&pp));
+		assert_int_equal(tlspeer_ssl_failure(pp.client, pp.cret, NULL, why, sizeof(why)),
+				 TLSPEER_VERIFY);
+		assert_string_equal(why, rejected);
+	}
+	pair_close(&pp);
 }
 
 /* verifyChain on a certificate nobody trusts: refused, and the log says why. */
 static void untrusted_chain_is_rejected(void **state)
 {
 	const struct tlspeer_policy p = {.chain = true};
-	struct pair pp;
-	char why[256];
 
-	pair_open(&pp, &p, false);
-	assert_false(pair_handshake(&pp));
-	assert_int_equal(client_failure(&pp, why, sizeof(why)), TLSPEER_VERIFY);
-	assert_string_equal(why, "peer certificate rejected: self-signed certificate");
-	pair_close(&pp);
+	handshake_with(&p, false, "peer certificate rejected: self-signed certificate");
 }
 
 /* Without verifyChain a chain error is ignored (stunnel's meaning). */
 static void chain_errors_ignored_without_verify_chain(void **state)
 {
 	const struct tlspeer_policy p = {.request = true};
-	struct pair pp;
 
-	pair_open(&pp, &p, false);
-	assert_true(pair_handshake(&pp));
-	pair_close(&pp);
+	handshake_with(&p, false, NULL);
 }
 
 static void check_host_mismatch_is_rejected(void **state)
 {
 	char *hosts[] = {"wrong.example", NULL};
 	const struct tlspeer_policy p = {.chain = true, .check_host = hosts};
-	struct pair pp;
-	char why[256];
 
-	pair_open(&pp, &p, true);
-	assert_false(pair_handshake(&pp));
-	assert_int_equal(client_failure(&pp, why, sizeof(why)), TLSPEER_VERIFY);
-	assert_string_equal(why, "peer certificate rejected: hostname mismatch");
-	pair_close(&pp);
+	handshake_with(&p, true, "peer certificate rejected: hostname mismatch");
 }
 
 /* checkHost and checkIP: any one matching name is enough. */
@@ -219,36 +218,24 @@ static void any_check_matching_accepts(void **state)
 {
 	char *hosts[] = {"wrong.example", NULL}, *ips[] = {"127.0.0.1", NULL};
 	const struct tlspeer_policy p = {.chain = true, .check_host = hosts, .check_ip = ips};
-	struct pair pp;
 
-	pair_open(&pp, &p, true);
-	assert_true(pair_handshake(&pp));
-	pair_close(&pp);
+	handshake_with(&p, true, NULL);
 }
 
-/* verifyPeer accepts the certificate itself in the store, whatever its chain. */
+/* verifyPeer accepts the certificate itself in the store, whatever its chain... */
 static void verify_peer_accepts_the_stored_certificate(void **state)
 {
 	const struct tlspeer_policy p = {.peer = true};
-	struct pair pp;
 
-	pair_open(&pp, &p, true);
-	assert_true(pair_handshake(&pp));
-	pair_close(&pp);
+	handshake_with(&p, true, NULL);
 }
 
-/* ... and only it: a certificate not in the store is refused, chain errors ignored or not. */
+/* ... and only it: a certificate not in the store is refused. */
 static void verify_peer_rejects_a_certificate_not_stored(void **state)
 {
 	const struct tlspeer_policy p = {.peer = true};
-	struct pair pp;
-	char why[256];
 
-	pair_open(&pp, &p, false);
-	assert_false(pair_handshake(&pp));
-	assert_int_equal(client_failure(&pp, why, sizeof(why)), TLSPEER_VERIFY);
-	assert_string_equal(why, "peer certificate rejected: certificate rejected");
-	pair_close(&pp);
+	handshake_with(&p, false, "peer certificate rejected: certificate rejected");
 }
 
 /* The policy is the context's own copy: the caller's may go. */
@@ -264,57 +251,62 @@ static void policy_copied(void **state)
 	pair_close(&pp);
 }
 
+/* A pair past its handshake, no verification. */
+static void pair_connected(struct pair *pp)
+{
+	const struct tlspeer_policy p = {0};
+
+	pair_open(pp, &p, false);
+	assert_true(pair_handshake(pp));
+}
+
+/* One SSL_read on the client, as the relay makes it, and what its failure means. */
+static enum tlspeer_failure client_read(struct pair *pp, char *why, size_t whylen)
+{
+	char buf[16];
+	int n;
+
+	ERR_clear_error();
+	errno = 0;
+	n = SSL_read(pp->client, buf, sizeof(buf));
+	assert_true(n <= 0);
+	return tlspeer_ssl_failure(pp->client, n, NULL, why, whylen);
+}
+
 /* An EOF in the middle of the stream, without close_notify, is a truncation. */
 static void eof_without_close_notify_is_truncated(void **state)
 {
-	const struct tlspeer_policy p = {0};
 	struct pair pp;
-	char buf[16], why[256];
-	int n;
+	char why[256];
 
-	pair_open(&pp, &p, false);
-	assert_true(pair_handshake(&pp));
+	pair_connected(&pp);
 	shutdown(pp.fd[0], SHUT_WR);
-	ERR_clear_error();
-	errno = 0;
-	n = SSL_read(pp.client, buf, sizeof(buf));
-	assert_true(n <= 0);
-	assert_int_equal(tlspeer_ssl_failure(pp.client, n, NULL, why, sizeof(why)),
-			 TLSPEER_TRUNCATED);
+	assert_int_equal(client_read(&pp, why, sizeof(why)), TLSPEER_TRUNCATED);
 	assert_string_equal(why, "TLS peer closed without close_notify (truncated)");
 	pair_close(&pp);
 }
 
 static void close_notify_and_want_read(void **state)
 {
-	const struct tlspeer_policy p = {0};
 	struct pair pp;
-	char buf[16], why[256];
-	int n;
+	char why[256];
 
-	pair_open(&pp, &p, false);
-	assert_true(pair_handshake(&pp));
-	ERR_clear_error();
-	n = SSL_read(pp.client, buf, sizeof(buf));
-	assert_int_equal(tlspeer_ssl_failure(pp.client, n, NULL, why, sizeof(why)), TLSPEER_WANT);
+	pair_connected(&pp);
+	assert_int_equal(client_read(&pp, why, sizeof(why)), TLSPEER_WANT);
 	SSL_shutdown(pp.server);
-	ERR_clear_error();
-	n = SSL_read(pp.client, buf, sizeof(buf));
-	assert_int_equal(tlspeer_ssl_failure(pp.client, n, NULL, why, sizeof(why)),
-			 TLSPEER_CLOSE_NOTIFY);
+	assert_int_equal(client_read(&pp, why, sizeof(why)), TLSPEER_CLOSE_NOTIFY);
+	assert_string_equal(why, "peer sent close_notify");
 	pair_close(&pp);
 }
 
 /* A socket error is reported with its errno. */
 static void socket_error_gives_errno(void **state)
 {
-	const struct tlspeer_policy p = {0};
 	struct pair pp;
 	char why[256];
 	int n, sys;
 
-	pair_open(&pp, &p, false);
-	assert_true(pair_handshake(&pp));
+	pair_connected(&pp);
 	SSL_set_fd(pp.client, -1); /* a closed descriptor: EBADF */
 	ERR_clear_error();
 	errno = 0;
