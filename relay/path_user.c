@@ -54,16 +54,15 @@ static bool ssl_wants(struct conn *c, int ret, unsigned *want)
  * whether the socket must drain first. */
 static bool flush_records(struct conn *c, unsigned *want)
 {
-	BIO *wbio = SSL_get_wbio(c->ssl);
+	int err = record_batch_send(SSL_get_wbio(c->ssl));
 
-	if (record_batch_pending(wbio) == 0 || BIO_flush(wbio) > 0)
-		return true;
-	if (BIO_should_retry(wbio)) {
+	if (err == -EAGAIN) {
 		*want |= WANT(SLOT_TLS_OUT);
-		return true;
+	} else if (err < 0) {
+		conn_finish(c, RESULT_RESET, "TLS side: %s", strerror(-err));
+		return false;
 	}
-	conn_finish(c, RESULT_RESET, "TLS side: %s", strerror(errno));
-	return false;
+	return true;
 }
 
 /* Plaintext in, TLS out. */
@@ -207,6 +206,10 @@ static enum path_step down_step(struct conn *c, unsigned *want)
 		}
 		break;
 	}
+	/* Records SSL_read wrote itself (the KeyUpdate answering a peer's update_requested) may
+	 * wait in the batch for a full socket: up_step sends them once it drains. */
+	if (record_batch_pending(SSL_get_wbio(c->ssl)) > 0)
+		*want |= WANT(SLOT_TLS_OUT);
 	if (c->down && c->down->len > c->down->off) {
 		n = send(c->plain_fd, c->down->data + c->down->off, c->down->len - c->down->off,
 			 MSG_NOSIGNAL);

@@ -4,9 +4,9 @@
  * OpenSSL hands every record (at most 16 KiB of plaintext) to its BIO with its own BIO_write, so
  * a socket BIO makes four send() calls, four TCP segments and four wake-ups of the peer for every
  * 64 KiB relayed. This BIO copies the records into a buffer from the worker's pool and sends
- * them together when the path flushes (BIO_flush) or the buffer is full. The buffer is held only
- * while records wait, so an idle connection holds none. Measured on the host (ktls = off chain,
- * iperf3 one stream, 6 runs side by side): CPU per GB 0.92x the socket BIO's.
+ * them together when the path sends them (record_batch_send) or the buffer is full. The buffer is
+ * held only while records wait, so an idle connection holds none. Measured on the host (ktls = off
+ * chain, iperf3 one stream, 6 runs side by side): CPU per GB 0.92x the socket BIO's.
  */
 #ifndef RELAY_RECORD_BATCH_H
 #define RELAY_RECORD_BATCH_H
@@ -23,6 +23,11 @@ struct worker;
 /* A BIO that writes to the socket fd (not owned: the connection closes it). Buffers come from
  * w's pool. NULL when out of memory. */
 BIO *record_batch_new(int fd, struct worker *w);
+/* Sends the records that wait: 0 when all are sent, -EAGAIN when the socket is full (the rest
+ * waits, in order; call again when it drains), -errno when the socket failed. The path calls
+ * this, not BIO_flush: the BIO's flush, which OpenSSL also calls, reports a full socket as
+ * success (record_batch.c says why). */
+int record_batch_send(BIO *b);
 /* Bytes written by OpenSSL and not yet sent. */
 size_t record_batch_pending(BIO *b);
 
