@@ -12,7 +12,7 @@
 . "$LIB_DIR/../peers/jsse.sh"
 
 [ "$KTLS_MODE" = on ] && ! is_stunnel &&
-	skip "kernel path: a KeyUpdate ends the connection before Linux 6.14 (t_peer_key_update.sh)"
+	skip "kernel path: a peer's KeyUpdate ends the connection there (by design before Linux 6.14; t_peer_key_update.sh checks that end)"
 jsse_build
 
 SIZE_MB=$((MB < 32 ? MB : 32))
