@@ -158,6 +158,7 @@ static enum path_step up_step(struct conn *c, unsigned *want)
 		if (*want & WANT(SLOT_TLS_OUT))
 			return STEP_IDLE;
 		shutdown(c->tls_fd, SHUT_WR);
+		record_batch_shut(SSL_get_wbio(c->ssl));
 		c->up_done = true;
 		return STEP_PROGRESS;
 	}

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -11,6 +12,7 @@ struct record_batch {
 	int fd;
 	struct worker *w;
 	struct buf *buf; /* records waiting; NULL when none */
+	bool shut;	 /* the write half is shut: records are dropped (record_batch_shut) */
 };
 
 /* Sends what waits: 0 when all is sent (the buffer went back to the pool), -EAGAIN when the
@@ -41,6 +43,8 @@ static int batch_write(BIO *b, const char *data, int len)
 	BIO_clear_retry_flags(b);
 	if (len <= 0)
 		return 0;
+	if (rb->shut)
+		return len;
 	if (rb->buf && rb->buf->len == BUF_SIZE) {
 		int err = batch_send(rb);
 		if (err == -EAGAIN)
@@ -146,6 +150,14 @@ int record_batch_send(BIO *b)
 	struct record_batch *rb = BIO_get_data(b);
 
 	return rb ? batch_send(rb) : 0;
+}
+
+void record_batch_shut(BIO *b)
+{
+	struct record_batch *rb = BIO_get_data(b);
+
+	if (rb)
+		rb->shut = true;
 }
 
 size_t record_batch_pending(BIO *b)

@@ -28,6 +28,11 @@ BIO *record_batch_new(int fd, struct worker *w);
  * this, not BIO_flush: the BIO's flush, which OpenSSL also calls, reports a full socket as
  * success (record_batch.c says why). */
 int record_batch_send(BIO *b);
+/* The path has sent close_notify, every record before it, and shut the socket's write half.
+ * Records OpenSSL writes after that are dropped: OpenSSL 3.0 still answers a peer's KeyUpdate
+ * request from SSL_read, and sending it would fail (EPIPE) and reset a transfer whose other
+ * direction is still running; RFC 8446 section 6.1 wants nothing sent after close_notify. */
+void record_batch_shut(BIO *b);
 /* Bytes written by OpenSSL and not yet sent. */
 size_t record_batch_pending(BIO *b);
 
