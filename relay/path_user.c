@@ -52,16 +52,15 @@ static bool ssl_wants(struct conn *c, int ret, unsigned *want)
  * whether the socket must drain first. */
 static bool flush_records(struct conn *c, unsigned *want)
 {
-	BIO *wbio = SSL_get_wbio(c->ssl);
+	int err = record_batch_send(SSL_get_wbio(c->ssl));
 
-	if (record_batch_pending(wbio) == 0 || BIO_flush(wbio) > 0)
-		return true;
-	if (BIO_should_retry(wbio)) {
+	if (err == -EAGAIN) {
 		*want |= WANT(SLOT_TLS_OUT);
-		return true;
+	} else if (err < 0) {
+		conn_finish(c, RESULT_RESET, "TLS side: %s", strerror(-err));
+		return false;
 	}
-	conn_finish(c, RESULT_RESET, "TLS side: %s", strerror(errno));
-	return false;
+	return true;
 }
 
 /* Plaintext in, TLS out. */
@@ -158,6 +157,7 @@ static enum path_step up_step(struct conn *c, unsigned *want)
 		if (*want & WANT(SLOT_TLS_OUT))
 			return STEP_IDLE;
 		shutdown(c->tls_fd, SHUT_WR);
+		record_batch_shut(SSL_get_wbio(c->ssl));
 		c->up_done = true;
 		return STEP_PROGRESS;
 	}
@@ -207,6 +207,10 @@ static enum path_step down_step(struct conn *c, unsigned *want)
 		}
 		break;
 	}
+	/* Records SSL_read wrote itself (the KeyUpdate answering a peer's update_requested) may
+	 * wait in the batch for a full socket: up_step sends them once it drains. */
+	if (record_batch_pending(SSL_get_wbio(c->ssl)) > 0)
+		*want |= WANT(SLOT_TLS_OUT);
 	if (u->down && u->down->len > u->down->off) {
 		n = send(c->plain_fd, u->down->data + u->down->off, u->down->len - u->down->off,
 			 MSG_NOSIGNAL);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -11,27 +12,27 @@ struct record_batch {
 	int fd;
 	struct bufpool *pool;
 	struct buf *buf; /* records waiting; NULL when none */
+	bool shut;	 /* the write half is shut: records are dropped (record_batch_shut) */
 };
 
-/* Sends what waits. 1: all sent (the buffer went back to the pool); 0: the socket is full
- * (retry flag set); -1: the socket failed (errno set, as a socket BIO leaves it). */
-static int batch_send(BIO *b, struct record_batch *rb)
+/* Sends what waits: 0 when all is sent (the buffer went back to the pool), -EAGAIN when the
+ * socket is full (the rest stays, in order), -errno when the socket failed (errno set too, as a
+ * socket BIO leaves it). */
+static int batch_send(struct record_batch *rb)
 {
 	struct buf *buf = rb->buf;
 
 	while (buf && buf->off < buf->len) {
 		ssize_t n = send(rb->fd, buf->data + buf->off, buf->len - buf->off, MSG_NOSIGNAL);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			BIO_set_retry_write(b);
-			return 0;
-		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return -EAGAIN;
 		if (n < 0)
-			return -1;
+			return -errno;
 		buf->off += n;
 	}
 	bufpool_put(rb->pool, buf);
 	rb->buf = NULL;
-	return 1;
+	return 0;
 }
 
 static int batch_write(BIO *b, const char *data, int len)
@@ -42,9 +43,13 @@ static int batch_write(BIO *b, const char *data, int len)
 	BIO_clear_retry_flags(b);
 	if (len <= 0)
 		return 0;
+	if (rb->shut)
+		return len;
 	if (rb->buf && rb->buf->len == BUF_SIZE) {
-		int sent = batch_send(b, rb);
-		if (sent <= 0)
+		int err = batch_send(rb);
+		if (err == -EAGAIN)
+			BIO_set_retry_write(b);
+		if (err < 0)
 			return -1;
 	}
 	if (!rb->buf) {
@@ -65,11 +70,22 @@ static int batch_write(BIO *b, const char *data, int len)
 static long batch_ctrl(BIO *b, int cmd, long num, void *ptr)
 {
 	struct record_batch *rb = BIO_get_data(b);
+	int err;
 
 	switch (cmd) {
 	case BIO_CTRL_FLUSH:
+		/* OpenSSL flushes its write BIO itself after a post-handshake message (the
+		 * KeyUpdate that answers a peer's update_requested, session tickets) and a fatal
+		 * alert. A full socket is not a failure here: the records stay in the batch, in
+		 * order, ahead of any record OpenSSL writes next (under the new key after a
+		 * KeyUpdate), and the path sends them with record_batch_send once the socket
+		 * drains. Saying "retry" instead does not work: OpenSSL 3.0 puts its buffering BIO
+		 * in front of ours for those messages, and its BIO_CTRL_FLUSH does not copy our
+		 * retry flag, so SSL_get_error would report SSL_ERROR_SYSCALL (errno EAGAIN) and
+		 * the connection would be reset. */
 		BIO_clear_retry_flags(b);
-		return batch_send(b, rb) > 0;
+		err = batch_send(rb);
+		return err == 0 || err == -EAGAIN;
 	case BIO_CTRL_WPENDING:
 	case BIO_CTRL_PENDING:
 		return (long)record_batch_pending(b);
@@ -127,6 +143,21 @@ BIO *record_batch_new(int fd, struct bufpool *pool)
 	rb->pool = pool;
 	BIO_set_data(b, rb);
 	return b;
+}
+
+int record_batch_send(BIO *b)
+{
+	struct record_batch *rb = BIO_get_data(b);
+
+	return rb ? batch_send(rb) : 0;
+}
+
+void record_batch_shut(BIO *b)
+{
+	struct record_batch *rb = BIO_get_data(b);
+
+	if (rb)
+		rb->shut = true;
 }
 
 size_t record_batch_pending(BIO *b)

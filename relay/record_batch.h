@@ -4,9 +4,9 @@
  * OpenSSL hands every record (at most 16 KiB of plaintext) to its BIO with its own BIO_write, so
  * a socket BIO makes four send() calls, four TCP segments and four wake-ups of the peer for every
  * 64 KiB relayed. This BIO copies the records into a buffer from the worker's pool and sends
- * them together when the path flushes (BIO_flush) or the buffer is full. The buffer is held only
- * while records wait, so an idle connection holds none. Measured on the host (ktls = off chain,
- * iperf3 one stream, 6 runs side by side): CPU per GB 0.92x the socket BIO's.
+ * them together when the path sends them (record_batch_send) or the buffer is full. The buffer is
+ * held only while records wait, so an idle connection holds none. Measured on the host (ktls = off
+ * chain, iperf3 one stream, 6 runs side by side): CPU per GB 0.92x the socket BIO's.
  */
 #ifndef RELAY_RECORD_BATCH_H
 #define RELAY_RECORD_BATCH_H
@@ -23,6 +23,16 @@ struct bufpool;
 /* A BIO that writes to the socket fd (not owned: the connection closes it). Buffers come from
  * pool (the worker's). NULL when out of memory. */
 BIO *record_batch_new(int fd, struct bufpool *pool);
+/* Sends the records that wait: 0 when all are sent, -EAGAIN when the socket is full (the rest
+ * waits, in order; call again when it drains), -errno when the socket failed. The path calls
+ * this, not BIO_flush: the BIO's flush, which OpenSSL also calls, reports a full socket as
+ * success (record_batch.c says why). */
+int record_batch_send(BIO *b);
+/* The path has sent close_notify, every record before it, and shut the socket's write half.
+ * Records OpenSSL writes after that are dropped: OpenSSL 3.0 still answers a peer's KeyUpdate
+ * request from SSL_read, and sending it would fail (EPIPE) and reset a transfer whose other
+ * direction is still running; RFC 8446 section 6.1 wants nothing sent after close_notify. */
+void record_batch_shut(BIO *b);
 /* Bytes written by OpenSSL and not yet sent. */
 size_t record_batch_pending(BIO *b);
 
