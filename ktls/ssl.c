@@ -297,6 +297,8 @@ int ktls_ssl_export_keep(SSL *ssl, struct ktls_crypto *tx, struct ktls_crypto *r
 	int version = SSL_version(ssl), ret;
 	uint16_t kversion;
 
+	if (keep)
+		memset(keep, 0, sizeof(*keep));
 	if (!st) {
 		snprintf(why, whylen, "ktls_ssl_attach() was not called before the handshake");
 		return -EINVAL;
@@ -360,8 +362,6 @@ int ktls_ssl_offload_keep(SSL *ssl, int fd, unsigned flags, struct ktls_rekey_st
 	int ret;
 
 	memset(result, 0, sizeof(*result));
-	if (keep)
-		memset(keep, 0, sizeof(*keep));
 	ret = ktls_ssl_export_keep(ssl, &tx, &rx, keep, why, whylen);
 	if (ret < 0)
 		goto out;
