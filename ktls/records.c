@@ -39,6 +39,7 @@ static void classify_handshake(const uint8_t *buf, size_t len, struct ktls_recor
 		}
 		body = (size_t)buf[off + 1] << 16 | (size_t)buf[off + 2] << 8 | buf[off + 3];
 		if (len - off - 4 < body) {
+			out->hs_type = buf[off]; /* for the log: which message was cut */
 			malformed(out, KTLS_ALERT_DECODE_ERROR);
 			return;
 		}
