@@ -3,6 +3,7 @@
 # `sslVersion = TLSv1.3`, and (ktlsrelay only, stunnel's default differs) by one with no
 # version option at all; the handshake failure is logged, nothing reaches the backend, and a
 # TLS 1.3 client still gets through.
+# vm-newest: no (configuration only: a version refused in the handshake)
 . "$(dirname "$0")/lib.sh"
 
 make_certs
