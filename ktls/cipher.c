@@ -35,6 +35,20 @@
 		    sizeof(struct tls12_crypto_info_aes_ccm_128), "SHA256", ok                     \
 	}
 
+/* The fixed buffers that hold key material (ktls.h) fit every cipher of the table: a kernel
+ * header with a larger key or struct fails the build here, not a memcpy at run time. */
+#define FITS(KIND, info)                                                                           \
+	_Static_assert(TLS_CIPHER_##KIND##_KEY_SIZE <= KTLS_KEY_MAX, #KIND " key fits");           \
+	_Static_assert(TLS_CIPHER_##KIND##_SALT_SIZE + TLS_CIPHER_##KIND##_IV_SIZE ==              \
+			   KTLS_IV_LEN,                                                            \
+		       #KIND " nonce is 12 bytes");                                                \
+	_Static_assert(sizeof(struct info) <= KTLS_INFO_MAX, #KIND " crypto_info fits");          \
+	_Static_assert(TLS_CIPHER_##KIND##_REC_SEQ_SIZE == 8, #KIND " rec_seq is 64 bits")
+FITS(AES_GCM_128, tls12_crypto_info_aes_gcm_128);
+FITS(AES_GCM_256, tls12_crypto_info_aes_gcm_256);
+FITS(CHACHA20_POLY1305, tls12_crypto_info_chacha20_poly1305);
+FITS(AES_CCM_128, tls12_crypto_info_aes_ccm_128);
+
 /* TLS 1.3 rows first: ktls_cipher_by_kernel_type() takes the first row of a kernel type.
  * AES-CCM is listed so that it is named and probed, but not installed: no test of ours covers
  * it, and a wrong install would corrupt a connection instead of falling back to user space.

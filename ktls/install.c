@@ -25,7 +25,7 @@ static int set_ulp(int fd, char *why, size_t whylen)
 	return -errno;
 }
 
-static int set_key(int fd, int dir, const struct ktls_crypto *kc, char *why, size_t whylen)
+int ktls_install_key(int fd, int dir, const struct ktls_crypto *kc, char *why, size_t whylen)
 {
 	/* optlen must be the exact struct size, or the kernel says EINVAL. */
 	if (setsockopt(fd, SOL_TLS, dir, &kc->u, kc->len) == 0)
@@ -50,14 +50,14 @@ int ktls_install(int fd, const struct ktls_crypto *tx, const struct ktls_crypto 
 	if (ret < 0)
 		goto out;
 	if (tx) {
-		ret = set_key(fd, TLS_TX, tx, why, whylen);
+		ret = ktls_install_key(fd, TLS_TX, tx, why, whylen);
 		if (ret < 0)
 			goto out;
 		result->tx = KTLS_KERNEL;
 		result->tx_seq = tx->seq;
 	}
 	if (rx) {
-		ret = set_key(fd, TLS_RX, rx, why, whylen);
+		ret = ktls_install_key(fd, TLS_RX, rx, why, whylen);
 		if (ret < 0)
 			goto out;
 		result->rx = KTLS_KERNEL;

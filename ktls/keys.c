@@ -2,31 +2,39 @@
 #include "ktls.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/kdf.h>
 
-/* Runs one EVP_KDF with the given parameters into out. */
-static int kdf_derive(const char *name, OSSL_PARAM *params, uint8_t *out, size_t out_len)
+/* The two KDF implementations, fetched once per process (a fetch walks the provider store
+ * under a lock: four of them per handshake otherwise) and never changed afterwards; an
+ * EVP_KDF is safe to share between threads, each derivation gets its own EVP_KDF_CTX. */
+static pthread_once_t kdf_once = PTHREAD_ONCE_INIT;
+static EVP_KDF *kdf_hkdf, *kdf_tls1_prf;
+
+static void kdf_fetch(void)
 {
-	EVP_KDF *kdf = NULL;
+	kdf_hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	kdf_tls1_prf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
+}
+
+/* Runs one EVP_KDF (*which, once fetched) with the given parameters into out. */
+static int kdf_derive(EVP_KDF *const *which, OSSL_PARAM *params, uint8_t *out, size_t out_len)
+{
 	EVP_KDF_CTX *kctx = NULL;
 	int ret = -EINVAL;
 
-	kdf = EVP_KDF_fetch(NULL, name, NULL);
-	if (!kdf)
-		goto out;
-	kctx = EVP_KDF_CTX_new(kdf);
+	if (pthread_once(&kdf_once, kdf_fetch) != 0 || !*which)
+		return -ENOSYS;
+	kctx = EVP_KDF_CTX_new(*which);
 	if (!kctx)
-		goto out;
-	if (EVP_KDF_derive(kctx, out, out_len, params) != 1)
-		goto out;
-	ret = 0;
-out:
+		return -ENOMEM;
+	if (EVP_KDF_derive(kctx, out, out_len, params) == 1)
+		ret = 0;
 	EVP_KDF_CTX_free(kctx);
-	EVP_KDF_free(kdf);
 	return ret;
 }
 
@@ -61,7 +69,7 @@ int ktls_hkdf_expand_label(const char *digest, const uint8_t *secret, size_t sec
 	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, secret_len);
 	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, n);
 	params[4] = OSSL_PARAM_construct_end();
-	return kdf_derive("HKDF", params, out, out_len);
+	return kdf_derive(&kdf_hkdf, params, out, out_len);
 }
 
 int ktls_tls13_key_iv(const struct ktls_cipher *c, const uint8_t *secret, size_t secret_len,
@@ -76,6 +84,16 @@ int ktls_tls13_key_iv(const struct ktls_cipher *c, const uint8_t *secret, size_t
 	if (ret < 0)
 		return ret;
 	return ktls_hkdf_expand_label(c->digest, secret, secret_len, "iv", NULL, 0, iv, 12);
+}
+
+int ktls_tls13_next_secret(const struct ktls_cipher *c, const uint8_t *secret, size_t secret_len,
+			   uint8_t *next)
+{
+	/* RFC 8446 §7.2: application_traffic_secret_N+1 =
+	 * HKDF-Expand-Label(application_traffic_secret_N, "traffic upd", "", Hash.length); the
+	 * secret is Hash.length long itself. */
+	return ktls_hkdf_expand_label(c->digest, secret, secret_len, "traffic upd", NULL, 0, next,
+				      secret_len);
 }
 
 int ktls_tls12_key_block(const struct ktls_cipher *c, const uint8_t *master, size_t master_len,
@@ -98,7 +116,7 @@ int ktls_tls12_key_block(const struct ktls_cipher *c, const uint8_t *master, siz
 	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, (void *)master, master_len);
 	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, seed, sizeof(seed));
 	params[3] = OSSL_PARAM_construct_end();
-	ret = kdf_derive("TLS1-PRF", params, out, out_len);
+	ret = kdf_derive(&kdf_tls1_prf, params, out, out_len);
 	OPENSSL_cleanse(seed, sizeof(seed));
 	return ret;
 }

@@ -30,6 +30,13 @@
 
 #define KTLS_RECORD_MAX 16384 /* largest TLS plaintext record (RFC 8446 §5.1) */
 
+/* Sizes of the fixed buffers that hold key material; cipher.c asserts at compile time that every
+ * cipher the kernel headers define fits them. */
+#define KTLS_KEY_MAX	 32  /* largest AEAD key (AES-256, ChaCha20) */
+#define KTLS_IV_LEN	 12  /* TLS 1.3 per-record nonce material (RFC 8446 §5.3) */
+#define KTLS_INFO_MAX	 128 /* largest struct tls12_crypto_info_* */
+#define KTLS_SECRET_MAX	 48  /* largest TLS 1.3 traffic secret: SHA-384's length */
+
 #define KTLS_RT_CHANGE_CIPHER_SPEC 20
 #define KTLS_RT_ALERT		   21
 #define KTLS_RT_HANDSHAKE	   22
@@ -74,7 +81,8 @@ struct ktls_probe {
 	bool rx;	     /* TLS_RX accepted (TLS 1.3, aes-gcm-128) */
 	bool rx_no_pad;	     /* TLS_RX_EXPECT_NO_PAD accepted */
 	bool tx_zerocopy_ro; /* TLS_TX_ZEROCOPY_RO accepted */
-	bool rekey;	     /* a second TLS_TX on one socket accepted (KeyUpdate support, 6.14+) */
+	bool rekey_tx;	     /* a second TLS_TX on one socket accepted (KeyUpdate support, 6.14+) */
+	bool rekey_rx;	     /* a second TLS_RX on one socket accepted (6.14+) */
 	char kernel[64];     /* uname release */
 };
 
@@ -83,7 +91,7 @@ int ktls_probe(struct ktls_probe *out);
 bool ktls_probe_has_cipher(const struct ktls_probe *p, const struct ktls_cipher *c);
 /* One line for --version and the start-up log, e.g.
  * "kTLS: yes (kernel 6.1.0-56-cloud-amd64) ciphers=aes-gcm-128,aes-gcm-256,chacha20-poly1305
- *  rx=yes rx_no_pad=yes tx_zerocopy_ro=yes rekey=no". Returns snprintf's length. */
+ *  rx=yes rx_no_pad=yes tx_zerocopy_ro=yes rekey_tx=no rekey_rx=no". Returns snprintf's length. */
 int ktls_probe_format(const struct ktls_probe *p, char *buf, size_t len);
 
 /* ---- keys (keys.c) ---- */
@@ -95,7 +103,7 @@ struct ktls_crypto {
 	size_t len;   /* == cipher->info_len */
 	union {
 		struct tls_crypto_info info;
-		uint8_t bytes[128]; /* large enough for every struct tls12_crypto_info_* */
+		uint8_t bytes[KTLS_INFO_MAX]; /* every struct tls12_crypto_info_* fits */
 	} u;
 };
 
@@ -106,6 +114,10 @@ int ktls_tls13_key_iv(const struct ktls_cipher *c, const uint8_t *secret, size_t
 int ktls_hkdf_expand_label(const char *digest, const uint8_t *secret, size_t secret_len,
 			   const char *label, const uint8_t *context, size_t context_len,
 			   uint8_t *out, size_t out_len);
+/* RFC 8446 §7.2: the next application traffic secret ("traffic upd") after a KeyUpdate; next
+ * gets secret_len bytes (Hash.length of the suite). */
+int ktls_tls13_next_secret(const struct ktls_cipher *c, const uint8_t *secret, size_t secret_len,
+			   uint8_t *next);
 /* RFC 5246 §6.3: the key block ("key expansion", server_random + client_random) for an AEAD
  * suite: client key, server key, client IV, server IV; 2 * (key_len + fixed_iv_len) bytes. */
 int ktls_tls12_key_block(const struct ktls_cipher *c, const uint8_t *master, size_t master_len,
@@ -135,6 +147,11 @@ int ktls_ssl_attach(SSL *ssl, char *why, size_t whylen);
  * already done. Wipes the captured secrets on success. Exposed for tests; offload uses it. */
 int ktls_ssl_export(SSL *ssl, struct ktls_crypto *tx, struct ktls_crypto *rx, char *why,
 		    size_t whylen);
+struct ktls_rekey_state;
+/* The same, and for TLS 1.3 keeps both traffic secrets in *keep for ktls_rekey() (TLS 1.2 has
+ * no KeyUpdate: keep->cipher stays NULL). keep may be NULL; on failure it is wiped. */
+int ktls_ssl_export_keep(SSL *ssl, struct ktls_crypto *tx, struct ktls_crypto *rx,
+			 struct ktls_rekey_state *keep, char *why, size_t whylen);
 
 enum ktls_mode { KTLS_USER = 0, KTLS_KERNEL = 1 };
 
@@ -152,11 +169,19 @@ struct ktls_offload {
  * space through OpenSSL; otherwise the socket is half-offloaded and must be closed. */
 int ktls_ssl_offload(SSL *ssl, int fd, unsigned flags, struct ktls_offload *result, char *why,
 		     size_t whylen);
+/* The same, but on a kernel that can rekey (ktls_probe: rekey_tx and rekey_rx) pass keep, and the
+ * TLS 1.3 traffic secrets stay in it for the connection's life, to follow KeyUpdates; wipe it with
+ * ktls_rekey_wipe() when the connection ends. keep NULL: exactly ktls_ssl_offload(). */
+int ktls_ssl_offload_keep(SSL *ssl, int fd, unsigned flags, struct ktls_rekey_state *keep,
+			  struct ktls_offload *result, char *why, size_t whylen);
 
 /* Lower level, used by ktls_ssl_offload: TCP_ULP "tls", TLS_TX, TLS_RX, optional no-pad. Either
  * of tx/rx may be NULL. Does not wipe. */
 int ktls_install(int fd, const struct ktls_crypto *tx, const struct ktls_crypto *rx, unsigned flags,
 		 struct ktls_offload *result, char *why, size_t whylen);
+
+/* Lowest level: one key, dir TLS_TX or TLS_RX, on a socket that has the ULP. */
+int ktls_install_key(int fd, int dir, const struct ktls_crypto *kc, char *why, size_t whylen);
 
 /* ---- control records (records.c) ---- */
 
@@ -179,12 +204,15 @@ struct ktls_record_info {
 	bool update_requested; /* KeyUpdate: the peer asks us to update ours too */
 	uint8_t alert_level;   /* alert: 1 warning, 2 fatal */
 	uint8_t alert_desc;    /* alert: RFC 8446 §6 AlertDescription */
+	uint8_t reply_alert;   /* MALFORMED: the alert to answer it with (RFC 8446 §6.2) */
 };
 
 /* Pure: what a decrypted record (type, plaintext bytes) is. A handshake message that does not
  * end inside the record is MALFORMED (kTLS hands us one record at a time). */
 void ktls_record_classify(uint8_t type, const uint8_t *buf, size_t len,
 			  struct ktls_record_info *out);
+/* RFC 8446 §6 name of an AlertDescription: "decode_error"; "unknown" for others. */
+const char *ktls_alert_name(uint8_t code);
 /* "close_notify", "alert fatal bad_record_mac(20)", "KeyUpdate (update_requested)", ... */
 int ktls_record_format(const struct ktls_record_info *ri, char *buf, size_t len);
 
@@ -195,6 +223,71 @@ int ktls_send_close_notify(int fd);
  * cmsg: returns bytes read (0 at TCP EOF) or -errno; *type gets the record type (23 for data).
  * len should be KTLS_RECORD_MAX so a control record comes whole. flags: MSG_DONTWAIT, ... */
 ssize_t ktls_recv_record(int fd, uint8_t *type, void *buf, size_t len, int flags);
+
+/* Sends one record of this content type (alert, handshake) through a kTLS TX socket: the kernel
+ * closes any open data record first and protects this one alone. -EIO when only part went. */
+int ktls_send_record(int fd, uint8_t type, const void *buf, size_t len);
+
+/* ---- TLS 1.3 KeyUpdate (rekey.c; kernel >= 6.14) ---- */
+
+#define KTLS_HS_KEY_UPDATE	       24
+#define KTLS_KEY_UPDATE_LEN	       5 /* type, 24-bit length 1, request_update */
+#define KTLS_ALERT_UNEXPECTED_MESSAGE  10
+#define KTLS_ALERT_ILLEGAL_PARAMETER   47
+#define KTLS_ALERT_DECODE_ERROR	       50
+
+/* RFC 8446 §4.6.3 on one handshake message (header included): returns 0 and *update_requested,
+ * or -EBADMSG and *alert: decode_error for a wrong type, a length other than 1 or a message
+ * that is cut, illegal_parameter for a request_update other than 0 or 1. */
+int ktls_key_update_parse(const uint8_t *msg, size_t len, bool *update_requested, uint8_t *alert);
+/* Our KeyUpdate message, KTLS_KEY_UPDATE_LEN bytes into out. */
+void ktls_key_update_build(uint8_t out[KTLS_KEY_UPDATE_LEN], bool update_requested);
+/* Sends it as one handshake record through a kTLS TX socket. */
+int ktls_send_key_update(int fd, bool update_requested);
+
+enum ktls_dir { KTLS_DIR_TX = 0, KTLS_DIR_RX = 1 };
+
+/* What following KeyUpdates needs, kept by the caller for the connection's life (it holds the
+ * current traffic secrets: wipe it with ktls_rekey_wipe() on every exit). */
+struct ktls_rekey_state {
+	const struct ktls_cipher *cipher; /* NULL: nothing kept, KeyUpdates cannot be followed */
+	size_t secret_len;		  /* Hash.length of the suite */
+	uint8_t secret[2][KTLS_SECRET_MAX]; /* current traffic secret per ktls_dir */
+	uint64_t updates[2];		    /* KeyUpdates followed per ktls_dir */
+};
+
+/* Advances dir's secret to the next one (RFC 8446 §7.2) and builds its kernel struct, record
+ * number 0 (the sequence restarts with every key, §5.3). Exposed for tests; ktls_rekey uses it. */
+int ktls_rekey_next(struct ktls_rekey_state *rk, enum ktls_dir dir, struct ktls_crypto *kc);
+/* Installs dir's next key on a kTLS socket (TLS_TX or TLS_RX again: same version and cipher).
+ * After a peer's KeyUpdate the kernel refuses reads (EKEYEXPIRED) until the RX key is set. */
+int ktls_rekey(int fd, struct ktls_rekey_state *rk, enum ktls_dir dir, char *why, size_t whylen);
+/* Follows a peer's KeyUpdate: the next RX key; when update_requested and we may still write,
+ * our own KeyUpdate (update_not_requested) through kTLS, then the next TX key, nothing sent in
+ * between (RFC 8446 §4.6.3). */
+int ktls_follow_key_update(int fd, struct ktls_rekey_state *rk, bool update_requested,
+			   bool can_write, char *why, size_t whylen);
+void ktls_rekey_wipe(struct ktls_rekey_state *rk);
+
+/* ---- what to do with a control record (policy.c): one policy for every caller ---- */
+
+enum ktls_action {
+	KTLS_ACT_DATA,	    /* application data (read by recvmsg): deliver it like the rest */
+	KTLS_ACT_SKIP,	    /* NewSessionTicket: nothing to do, read on */
+	KTLS_ACT_EOF,	    /* close_notify: the peer's stream ended cleanly */
+	KTLS_ACT_REKEY,	    /* KeyUpdate we can follow: ktls_follow_key_update(), read on */
+	KTLS_ACT_END_AFTER, /* deliver every byte before it, then end with a reset (why) */
+	KTLS_ACT_ALERT,	    /* malformed: send alert (fatal, *alert), end at once with a reset */
+	KTLS_ACT_END,	    /* any other alert or record: end at once with a reset (why) */
+};
+
+#define KTLS_CAN_REKEY_KERNEL  0x1 /* this kernel takes new keys (probe: rekey_tx, rekey_rx) */
+#define KTLS_CAN_REKEY_SECRETS 0x2 /* this connection kept its secrets (ktls_rekey_state) */
+
+/* The action for a classified record; why gets the reason for any action that ends the
+ * connection (and a note for a KeyUpdate that is followed), alert the alert to send. */
+enum ktls_action ktls_record_action(const struct ktls_record_info *ri, unsigned can,
+				    uint8_t *alert, char *why, size_t whylen);
 
 /* ---- socket state (state.c) ---- */
 

@@ -82,6 +82,8 @@ static void probe_features(struct ktls_probe *out, const struct ktls_cipher *gcm
 		/* Accepted only once TLS 1.3 RX keys are set (tls_main.c). */
 		out->rx_no_pad =
 		    out->rx && setsockopt(a, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &one, sizeof(one)) == 0;
+		/* The RX key of a peer's KeyUpdate: before 6.14 a second TLS_RX is EBUSY. */
+		out->rekey_rx = out->rx && try_key(a, TLS_RX, gcm) == 0;
 		close(a);
 		close(b);
 	}
@@ -90,7 +92,7 @@ static void probe_features(struct ktls_probe *out, const struct ktls_cipher *gcm
 			out->tx_zerocopy_ro =
 			    setsockopt(a, SOL_TLS, TLS_TX_ZEROCOPY_RO, &one, sizeof(one)) == 0;
 			/* Before 6.14 a second key on one socket is EBUSY: no KeyUpdate. */
-			out->rekey = try_key(a, TLS_TX, gcm) == 0;
+			out->rekey_tx = try_key(a, TLS_TX, gcm) == 0;
 		}
 		close(a);
 		close(b);
@@ -164,8 +166,8 @@ int ktls_probe_format(const struct ktls_probe *p, char *buf, size_t len)
 	}
 	return snprintf(buf, len,
 			"kTLS: yes (kernel %s) ciphers=%s rx=%s rx_no_pad=%s tx_zerocopy_ro=%s "
-			"rekey=%s",
+			"rekey_tx=%s rekey_rx=%s",
 			p->kernel, used ? names : "none", p->rx ? "yes" : "no",
 			p->rx_no_pad ? "yes" : "no", p->tx_zerocopy_ro ? "yes" : "no",
-			p->rekey ? "yes" : "no");
+			p->rekey_tx ? "yes" : "no", p->rekey_rx ? "yes" : "no");
 }

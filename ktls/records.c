@@ -9,34 +9,52 @@
 #include "ktls_compat.h"
 
 #define HS_NEW_SESSION_TICKET 4
-#define HS_KEY_UPDATE	      24
 
-/* RFC 8446 §4.6.3: KeyUpdateRequest update_not_requested(0), update_requested(1). */
+/* The record is a protocol error; alert: what RFC 8446 §6.2 says to answer it with. */
+static void malformed(struct ktls_record_info *out, uint8_t alert)
+{
+	out->kind = KTLS_REC_MALFORMED;
+	out->reply_alert = alert;
+}
+
 static void classify_handshake(const uint8_t *buf, size_t len, struct ktls_record_info *out)
 {
 	size_t off = 0, body;
 	bool only_tickets = true;
+	uint8_t alert;
 
-	out->kind = KTLS_REC_MALFORMED;
-	if (len == 0)
+	/* RFC 8446 §5.1: no zero-length handshake fragments. */
+	if (len == 0) {
+		malformed(out, KTLS_ALERT_UNEXPECTED_MESSAGE);
 		return;
+	}
 	while (off < len) {
-		/* RFC 8446 §4: msg_type (1), length (3), body. */
-		if (len - off < 4)
+		/* RFC 8446 §4: msg_type (1), length (3), body. kTLS hands over one record at a
+		 * time, so a message that does not end inside it cannot be parsed here. */
+		if (len - off < 4) {
+			malformed(out, KTLS_ALERT_DECODE_ERROR);
 			return;
+		}
 		body = (size_t)buf[off + 1] << 16 | (size_t)buf[off + 2] << 8 | buf[off + 3];
-		if (len - off - 4 < body)
+		if (len - off - 4 < body) {
+			out->hs_type = buf[off]; /* for the log: which message was cut */
+			malformed(out, KTLS_ALERT_DECODE_ERROR);
 			return;
+		}
 		out->hs_count++;
-		if (buf[off] == HS_KEY_UPDATE) {
-			if (body != 1 || buf[off + 4] > 1)
+		if (buf[off] == KTLS_HS_KEY_UPDATE) {
+			out->hs_type = KTLS_HS_KEY_UPDATE;
+			if (ktls_key_update_parse(buf + off, len - off, &out->update_requested,
+						  &alert) < 0) {
+				malformed(out, alert);
 				return;
-			out->hs_type = HS_KEY_UPDATE;
-			out->update_requested = buf[off + 4] == 1;
-			/* Whatever follows a KeyUpdate is under the next key (§5.1): it must end
-			 * the record. */
-			if (off + 4 + body != len)
+			}
+			/* Whatever follows a KeyUpdate is under the next key: it must end the
+			 * record, or the peer broke §5.1 (unexpected_message). */
+			if (off + 4 + body != len) {
+				malformed(out, KTLS_ALERT_UNEXPECTED_MESSAGE);
 				return;
+			}
 			out->kind = KTLS_REC_KEY_UPDATE;
 			return;
 		}
@@ -67,7 +85,7 @@ void ktls_record_classify(uint8_t type, const uint8_t *buf, size_t len,
 		/* RFC 8446 §6: struct { AlertLevel level; AlertDescription description; }, and
 		 * one alert per record. */
 		if (len != 2) {
-			out->kind = KTLS_REC_MALFORMED;
+			malformed(out, KTLS_ALERT_DECODE_ERROR);
 			break;
 		}
 		out->alert_level = buf[0];
@@ -113,7 +131,7 @@ static const struct {
     {120, "no_application_protocol"},
 };
 
-static const char *alert_name(uint8_t code)
+const char *ktls_alert_name(uint8_t code)
 {
 	size_t i;
 
@@ -140,21 +158,23 @@ int ktls_record_format(const struct ktls_record_info *ri, char *buf, size_t len)
 	case KTLS_REC_ALERT:
 		return snprintf(buf, len, "alert %s %s(%u)",
 				ri->alert_level == 2 ? "fatal" : "warning",
-				alert_name(ri->alert_desc), ri->alert_desc);
+				ktls_alert_name(ri->alert_desc), ri->alert_desc);
 	case KTLS_REC_OTHER:
 		return snprintf(buf, len, "record type %u", ri->type);
 	case KTLS_REC_MALFORMED:
 		break;
 	}
+	if (ri->type == KTLS_RT_HANDSHAKE && ri->hs_type == KTLS_HS_KEY_UPDATE)
+		return snprintf(buf, len, "malformed KeyUpdate");
 	return snprintf(buf, len, "malformed record (type %u)", ri->type);
 }
 
-int ktls_send_alert(int fd, uint8_t level, uint8_t desc)
+int ktls_send_record(int fd, uint8_t type, const void *buf, size_t len)
 {
-	/* The kernel sends a non-data record when sendmsg() carries TLS_SET_RECORD_TYPE. */
-	uint8_t body[2] = {level, desc}, type = KTLS_RT_ALERT;
+	/* The kernel sends a non-data record when sendmsg() carries TLS_SET_RECORD_TYPE; without
+	 * MSG_MORE it closes any open data record first and this one at its end. */
 	char cbuf[CMSG_SPACE(sizeof(type))] = {0};
-	struct iovec iov = {.iov_base = body, .iov_len = sizeof(body)};
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
 	struct msghdr msg = {
 	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
@@ -167,7 +187,14 @@ int ktls_send_alert(int fd, uint8_t level, uint8_t desc)
 	n = sendmsg(fd, &msg, MSG_NOSIGNAL);
 	if (n < 0)
 		return -errno;
-	return n == sizeof(body) ? 0 : -EIO;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int ktls_send_alert(int fd, uint8_t level, uint8_t desc)
+{
+	uint8_t body[2] = {level, desc};
+
+	return ktls_send_record(fd, KTLS_RT_ALERT, body, sizeof(body));
 }
 
 int ktls_send_close_notify(int fd)

@@ -8,7 +8,7 @@
 
 #include <openssl/crypto.h>
 
-enum { DIR_TX, DIR_RX };
+enum { DIR_TX = KTLS_DIR_TX, DIR_RX = KTLS_DIR_RX }; /* index of secret[], counts */
 
 /* Per SSL, in its ex_data; wiped and freed with the SSL. */
 struct ssl_state {
@@ -208,7 +208,7 @@ static int check_idle(SSL *ssl, char *why, size_t whylen)
 static int export13(SSL *ssl, struct ssl_state *st, const struct ktls_cipher *c,
 		    struct ktls_crypto *kc[2], char *why, size_t whylen)
 {
-	uint8_t key[32], iv[12];
+	uint8_t key[KTLS_KEY_MAX], iv[KTLS_IV_LEN];
 	int d, ret = 0;
 
 	for (d = DIR_TX; d <= DIR_RX; d++) {
@@ -235,11 +235,12 @@ out:
 static int export12(SSL *ssl, struct ssl_state *st, const struct ktls_cipher *c,
 		    struct ktls_crypto *kc[2], char *why, size_t whylen)
 {
-	uint8_t master[SSL_MAX_MASTER_KEY_LENGTH], crand[32], srand[32], kb[2 * (32 + 12)];
+	uint8_t master[SSL_MAX_MASTER_KEY_LENGTH], crand[32], srand[32];
+	uint8_t kb[2 * (KTLS_KEY_MAX + KTLS_IV_LEN)];
 	size_t mlen, kblen = 2u * (c->key_len + c->fixed_iv_len);
 	/* Key block order (RFC 5246 §6.3): client key, server key, client IV, server IV. */
 	int me = SSL_is_server(ssl) ? 1 : 0, ret = -EPROTO, d, side;
-	uint8_t nonce[12];
+	uint8_t nonce[KTLS_IV_LEN];
 
 	mlen = SSL_SESSION_get_master_key(SSL_get_session(ssl), master, sizeof(master));
 	if (!mlen || SSL_get_client_random(ssl, crand, 32) != 32 ||
@@ -264,8 +265,30 @@ out:
 	return ret;
 }
 
+/* The secrets a later KeyUpdate starts from, TX and RX in ktls_dir order (== DIR_TX, DIR_RX). */
+static int keep_secrets(const struct ssl_state *st, const struct ktls_cipher *c,
+			struct ktls_rekey_state *keep, char *why, size_t whylen)
+{
+	if (st->secret_len[DIR_TX] != st->secret_len[DIR_RX] ||
+	    st->secret_len[DIR_TX] > sizeof(keep->secret[0])) {
+		snprintf(why, whylen, "traffic secrets of unexpected length");
+		return -EPROTO;
+	}
+	keep->cipher = c;
+	keep->secret_len = st->secret_len[DIR_TX];
+	memcpy(keep->secret[DIR_TX], st->secret[DIR_TX], keep->secret_len);
+	memcpy(keep->secret[DIR_RX], st->secret[DIR_RX], keep->secret_len);
+	return 0;
+}
+
 int ktls_ssl_export(SSL *ssl, struct ktls_crypto *tx, struct ktls_crypto *rx, char *why,
 		    size_t whylen)
+{
+	return ktls_ssl_export_keep(ssl, tx, rx, NULL, why, whylen);
+}
+
+int ktls_ssl_export_keep(SSL *ssl, struct ktls_crypto *tx, struct ktls_crypto *rx,
+			 struct ktls_rekey_state *keep, char *why, size_t whylen)
 {
 	struct ssl_state *st = ex_ready() == 0 ? SSL_get_ex_data(ssl, ssl_index) : NULL;
 	const SSL_CIPHER *sc = SSL_get_current_cipher(ssl);
@@ -274,6 +297,8 @@ int ktls_ssl_export(SSL *ssl, struct ktls_crypto *tx, struct ktls_crypto *rx, ch
 	int version = SSL_version(ssl), ret;
 	uint16_t kversion;
 
+	if (keep)
+		memset(keep, 0, sizeof(*keep));
 	if (!st) {
 		snprintf(why, whylen, "ktls_ssl_attach() was not called before the handshake");
 		return -EINVAL;
@@ -310,11 +335,16 @@ int ktls_ssl_export(SSL *ssl, struct ktls_crypto *tx, struct ktls_crypto *rx, ch
 		ret = export13(ssl, st, c, kc, why, whylen);
 	else
 		ret = export12(ssl, st, c, kc, why, whylen);
+	if (ret == 0 && keep && kversion == TLS_1_3_VERSION)
+		ret = keep_secrets(st, c, keep, why, whylen);
 out:
+	/* The SSL's copy goes either way: from here on only keep holds a secret. */
 	wipe_state(st);
 	if (ret < 0) {
 		ktls_crypto_wipe(tx);
 		ktls_crypto_wipe(rx);
+		if (keep)
+			ktls_rekey_wipe(keep);
 	}
 	return ret;
 }
@@ -322,16 +352,24 @@ out:
 int ktls_ssl_offload(SSL *ssl, int fd, unsigned flags, struct ktls_offload *result, char *why,
 		     size_t whylen)
 {
+	return ktls_ssl_offload_keep(ssl, fd, flags, NULL, result, why, whylen);
+}
+
+int ktls_ssl_offload_keep(SSL *ssl, int fd, unsigned flags, struct ktls_rekey_state *keep,
+			  struct ktls_offload *result, char *why, size_t whylen)
+{
 	struct ktls_crypto tx, rx;
 	int ret;
 
 	memset(result, 0, sizeof(*result));
-	ret = ktls_ssl_export(ssl, &tx, &rx, why, whylen);
+	ret = ktls_ssl_export_keep(ssl, &tx, &rx, keep, why, whylen);
 	if (ret < 0)
 		goto out;
 	ret = ktls_install(fd, &tx, &rx, flags, result, why, whylen);
 out:
 	ktls_crypto_wipe(&tx);
 	ktls_crypto_wipe(&rx);
+	if (ret < 0 && keep)
+		ktls_rekey_wipe(keep);
 	return ret;
 }

@@ -130,9 +130,12 @@ static enum path_step up_step(struct conn *c, unsigned *want)
 static enum path_step control_record(struct conn *c, unsigned *want)
 {
 	struct kernel_state *k = c->path_state;
-	uint8_t buf[KTLS_RECORD_MAX + 256], type;
+	uint8_t buf[KTLS_RECORD_MAX + 256], type, alert;
 	struct ktls_record_info ri;
-	char what[128];
+	char why[sizeof(k->down_fatal)];
+	/* The kernel may take new keys, but this connection keeps no traffic secrets yet: a
+	 * KeyUpdate ends it, saying so (ktls_record_action). */
+	unsigned can = c->rt->probe.rekey_tx && c->rt->probe.rekey_rx ? KTLS_CAN_REKEY_KERNEL : 0;
 	ssize_t n;
 
 	n = ktls_recv_record(c->tls_fd, &type, buf, sizeof(buf), MSG_DONTWAIT);
@@ -148,9 +151,8 @@ static enum path_step control_record(struct conn *c, unsigned *want)
 		return STEP_FINISHED;
 	}
 	ktls_record_classify(type, buf, n, &ri);
-	ktls_record_format(&ri, what, sizeof(what));
-	switch (ri.kind) {
-	case KTLS_REC_DATA:
+	switch (ktls_record_action(&ri, can, &alert, why, sizeof(why))) {
+	case KTLS_ACT_DATA:
 		/* Application data read by recvmsg: it goes on through the pipe like the rest. */
 		if (write(k->down->wr, buf, n) != n) {
 			conn_finish(c, RESULT_ERROR, "cannot queue %zd bytes of data", n);
@@ -158,21 +160,25 @@ static enum path_step control_record(struct conn *c, unsigned *want)
 		}
 		k->down_piped += n;
 		return STEP_PROGRESS;
-	case KTLS_REC_NEW_SESSION_TICKET:
-		return STEP_PROGRESS; /* nothing to resume on this connection: skipped */
-	case KTLS_REC_CLOSE_NOTIFY:
+	case KTLS_ACT_SKIP:
+		return STEP_PROGRESS;
+	case KTLS_ACT_EOF:
 		c->down_eof = true;
 		return STEP_PROGRESS;
-	case KTLS_REC_KEY_UPDATE:
-		snprintf(k->down_fatal, sizeof(k->down_fatal),
-			 "peer sent %s: this kernel cannot take new receive keys (kTLS re-keying "
-			 "needs Linux 6.14); every byte before it was delivered, none after",
-			 what);
+	case KTLS_ACT_ALERT:
+		/* Best effort: the peer broke the protocol and may already be gone. Every byte
+		 * before the bad record is still delivered, then the reset. */
+		(void)ktls_send_alert(c->tls_fd, 2, alert);
+		/* fall through */
+	case KTLS_ACT_REKEY: /* not offered above: no secrets kept */
+	case KTLS_ACT_END_AFTER:
+		snprintf(k->down_fatal, sizeof(k->down_fatal), "%s", why);
 		return STEP_PROGRESS;
-	default:
-		conn_finish(c, RESULT_RESET, "peer sent %s", what);
-		return STEP_FINISHED;
+	case KTLS_ACT_END:
+		break;
 	}
+	conn_finish(c, RESULT_RESET, "%s", why);
+	return STEP_FINISHED;
 }
 
 /* Room in the down pipe for another whole record (a direction without a pipe has a whole one). */

@@ -306,6 +306,7 @@ int main(int argc, char **argv)
 	struct ktlscat_progress progress;
 	struct ktlscat_xfer x = {.fd = -1, .file = -1, .progress = &progress};
 	struct ktls_offload off = {0};
+	struct ktls_probe probe = {0};
 	enum ktlscat_result res = KTLSCAT_ERROR;
 	char why[256] = "", fallback[256] = "", sni[256], hex[65] = "", cipher[64] = "-";
 	const char *mode = o.send ? "send" : "recv", *version = "-";
@@ -329,6 +330,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	x.size = o.send ? (uint64_t)st.st_size : 0;
+	/* Before any connection: whether this kernel can follow KeyUpdates (6.14+). */
+	if (o.ktls != KTLSCAT_OFF)
+		ktls_probe(&probe);
 	ret = ktlscat_ctx_new(&o, &ctx, why, sizeof(why));
 	if (ret < 0)
 		goto out;
@@ -346,7 +350,13 @@ int main(int argc, char **argv)
 	if (o.ktls == KTLSCAT_OFF) {
 		snprintf(fallback, sizeof(fallback), "--ktls off");
 	} else {
-		ret = ktls_ssl_offload(x.ssl, x.fd, 0, &off, fallback, sizeof(fallback));
+		/* The traffic secrets outlive the hand-over only where they can be used. */
+		if (probe.rekey_tx && probe.rekey_rx)
+			x.can_rekey = KTLS_CAN_REKEY_KERNEL;
+		ret = ktls_ssl_offload_keep(x.ssl, x.fd, 0, x.can_rekey ? &x.rekey : NULL, &off,
+					    fallback, sizeof(fallback));
+		if (ret == 0 && x.rekey.cipher)
+			x.can_rekey |= KTLS_CAN_REKEY_SECRETS;
 		if (ret < 0 && (off.tx != KTLS_USER || off.rx != KTLS_USER)) {
 			snprintf(why, sizeof(why), "half offloaded, cannot go on: %s", fallback);
 			goto out;
@@ -383,6 +393,10 @@ int main(int argc, char **argv)
 	printf("\n");
 	if (x.note[0])
 		printf("ktlscat: note: %s\n", x.note);
+	if (x.rekey.updates[KTLS_DIR_RX] || x.rekey.updates[KTLS_DIR_TX])
+		printf("ktlscat: key updates: rx=%llu tx=%llu (followed in the kernel)\n",
+		       (unsigned long long)x.rekey.updates[KTLS_DIR_RX],
+		       (unsigned long long)x.rekey.updates[KTLS_DIR_TX]);
 	if (res == KTLSCAT_OK && o.hash) {
 		if (file_sha256(o.file, hex, sizeof(hex)) == 0)
 			printf("ktlscat: sha256=%s file=%s (hashed from the file after the "
@@ -396,6 +410,7 @@ out:
 	if (why[0])
 		printf("ktlscat: %s result=error why=\"%s\"\n", mode, why);
 	fflush(stdout);
+	ktls_rekey_wipe(&x.rekey);
 	if (x.ssl)
 		SSL_free(x.ssl);
 	SSL_CTX_free(ctx);

@@ -71,6 +71,10 @@ struct ktlscat_xfer {
 	struct ktlscat_progress *progress;
 	char why[256];
 	char note[256]; /* not an error, but worth saying (the peer never closed, ...) */
+	/* Kernel path: the TLS 1.3 traffic secrets, kept only where the kernel can rekey, to
+	 * follow the peer's KeyUpdates (ktls_record_action's KTLS_CAN_REKEY_* in can_rekey). */
+	struct ktls_rekey_state rekey;
+	unsigned can_rekey;
 };
 
 enum ktlscat_result ktlscat_send_kernel(struct ktlscat_xfer *x, int wait_s);

@@ -41,16 +41,19 @@ static enum ktlscat_result sys_failure(struct ktlscat_xfer *x, const char *what,
 	return KTLSCAT_ERROR;
 }
 
-/* One non-data record from a kTLS socket, read when splice() refused it (EINVAL) or while
- * waiting for the close. Data is written to out (or dropped when out < 0). Returns 1 at the
- * peer's close_notify, 0 to go on, or a failure. */
-static int control_record(struct ktlscat_xfer *x, int out, enum ktlscat_result *res)
+/* One non-data record from a kTLS socket, read when splice() refused it (EINVAL), between
+ * sendfile() calls, or while waiting for the close; what to do is ktls_record_action()'s policy
+ * (the relay's too). Data is written to out (or dropped when out < 0). can_write: we have not
+ * shut our side, so a KeyUpdate that asks for ours gets it. Returns 1 at the peer's
+ * close_notify, 0 to go on, or a failure. */
+static int control_record(struct ktlscat_xfer *x, int out, bool can_write,
+			  enum ktlscat_result *res)
 {
 	static uint8_t buf[KTLS_RECORD_MAX];
 	struct ktls_record_info ri;
-	char what[128];
-	uint8_t type;
+	uint8_t type, alert;
 	ssize_t n;
+	int ret;
 
 	n = ktls_recv_record(x->fd, &type, buf, sizeof(buf), 0);
 	if (n < 0) {
@@ -66,8 +69,8 @@ static int control_record(struct ktlscat_xfer *x, int out, enum ktlscat_result *
 		return -1;
 	}
 	ktls_record_classify(type, buf, n, &ri);
-	switch (ri.kind) {
-	case KTLS_REC_DATA:
+	switch (ktls_record_action(&ri, x->can_rekey, &alert, x->why, sizeof(x->why))) {
+	case KTLS_ACT_DATA:
 		if (out >= 0 && write(out, buf, n) != n) {
 			*res = sys_failure(x, "write", errno);
 			return -1;
@@ -75,18 +78,24 @@ static int control_record(struct ktlscat_xfer *x, int out, enum ktlscat_result *
 		if (out >= 0)
 			x->bytes += n;
 		return 0;
-	case KTLS_REC_NEW_SESSION_TICKET:
+	case KTLS_ACT_SKIP:
 		return 0;
-	case KTLS_REC_CLOSE_NOTIFY:
+	case KTLS_ACT_EOF:
 		return 1;
-	case KTLS_REC_KEY_UPDATE:
-		snprintf(
-		    x->why, sizeof(x->why),
-		    "the peer sent a KeyUpdate, which this kernel cannot follow (before 6.14)");
+	case KTLS_ACT_REKEY:
+		/* The kernel refuses reads (EKEYEXPIRED) until the next RX key is in. */
+		ret = ktls_follow_key_update(x->fd, &x->rekey, ri.update_requested, can_write,
+					     x->why, sizeof(x->why));
+		if (ret == 0) {
+			x->why[0] = '\0';
+			return 0;
+		}
 		break;
-	default:
-		ktls_record_format(&ri, what, sizeof(what));
-		snprintf(x->why, sizeof(x->why), "the peer sent %s", what);
+	case KTLS_ACT_ALERT:
+		(void)ktls_send_alert(x->fd, 2, alert);
+		break;
+	case KTLS_ACT_END_AFTER: /* every byte before it is already in the file */
+	case KTLS_ACT_END:
 		break;
 	}
 	*res = KTLSCAT_ERROR;
@@ -116,7 +125,7 @@ static enum ktlscat_result wait_close_kernel(struct ktlscat_xfer *x, int wait_s)
 				 wait_s);
 			return KTLSCAT_OK;
 		}
-		r = control_record(x, -1, &res);
+		r = control_record(x, -1, false, &res);
 		if (r == 1)
 			return KTLSCAT_OK;
 		if (r < 0 && res == KTLSCAT_TRUNCATED)
@@ -126,14 +135,49 @@ static enum ktlscat_result wait_close_kernel(struct ktlscat_xfer *x, int wait_s)
 	}
 }
 
+/* Handles every record already waiting on the socket, without blocking. Returns 0, or -1 with
+ * *res set when a record ended the transfer (the peer's close_notify before the whole file was
+ * sent is such an end too). */
+static int records_waiting(struct ktlscat_xfer *x, enum ktlscat_result *res)
+{
+	struct pollfd pfd = {.fd = x->fd, .events = POLLIN};
+	int r;
+
+	for (;;) {
+		r = poll(&pfd, 1, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			*res = sys_failure(x, "poll", errno);
+			return -1;
+		}
+		if (r == 0 || !(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+			return 0;
+		r = control_record(x, -1, true, res);
+		if (r == 1) {
+			*res = KTLSCAT_ERROR;
+			snprintf(x->why, sizeof(x->why),
+				 "the peer sent close_notify before the whole file was sent");
+		}
+		if (r != 0)
+			return -1;
+	}
+}
+
 enum ktlscat_result ktlscat_send_kernel(struct ktlscat_xfer *x, int wait_s)
 {
+	enum ktlscat_result res;
 	off_t off = 0;
 	ssize_t n;
 	int ret;
 
 	while ((uint64_t)off < x->size) {
 		size_t len = x->size - off < SEND_CHUNK ? x->size - off : SEND_CHUNK;
+
+		/* A receiver sends only control records (a KeyUpdate, tickets): take them between
+		 * chunks, so a KeyUpdate asking for ours is answered during the transfer. */
+		if (records_waiting(x, &res) < 0)
+			return res;
 
 		n = sendfile(x->fd, x->file, &off, len);
 		if (n < 0 && errno == EINTR)
@@ -188,7 +232,7 @@ enum ktlscat_result ktlscat_recv_kernel(struct ktlscat_xfer *x)
 			continue;
 		if (n < 0 && errno == EINVAL) {
 			/* The next record is not application data (tls_sw_splice_read). */
-			r = control_record(x, x->file, &res);
+			r = control_record(x, x->file, true, &res);
 			if (r == 1)
 				break;
 			if (r < 0)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Out of file descriptors (EMFILE), the relay's accept backs off (one log line, a retry a second
 # later), never spins, and serves again once descriptors are free.
+# vm-newest: no (configuration only: accept() out of descriptors)
 . "$(dirname "$0")/lib.sh"
 
 make_certs

@@ -3,6 +3,7 @@
 # being the offending line; a missing certificate is caught too. (stunnel has no --check: in
 # the self-check, stunnel must refuse to start the bad file the same way.) A FIFO given as the
 # file or as the certificate is refused instead of blocking.
+# vm-newest: no (configuration only: --check parses files, no connection)
 . "$(dirname "$0")/lib.sh"
 
 make_certs

@@ -2,6 +2,7 @@
 # checkHost = wrong.example on a relay client: the server's certificate (for localhost) is
 # refused; the plaintext client's connection is closed promptly, no byte reaches the far
 # backend, the refusal is logged with the word "certificate", and the relay keeps running.
+# vm-newest: no (configuration only: refused in the handshake, no kTLS socket)
 . "$(dirname "$0")/lib.sh"
 
 checkhost_setup wrong.example

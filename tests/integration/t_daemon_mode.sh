@@ -2,6 +2,7 @@
 # Without foreground the relay daemonizes: the command returns 0 once it serves, the pid file
 # holds the live daemon's pid, `output` gets the log, data flows, SIGTERM stops it. A start-up
 # that cannot work (the port is taken) returns non-zero instead.
+# vm-newest: no (configuration only: daemonizing and the pid file)
 . "$(dirname "$0")/lib.sh"
 
 make_certs

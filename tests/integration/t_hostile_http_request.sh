@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A plaintext HTTP request at the TLS port: closed at once, nothing forwarded, failure logged,
 # the relay keeps serving.
+# vm-newest: no (configuration only: no handshake completes, no kTLS socket)
 . "$(dirname "$0")/lib.sh"
 
 hostile_setup

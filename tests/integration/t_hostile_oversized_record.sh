@@ -2,6 +2,7 @@
 # A handshake record longer than TLS allows (RFC 8446 5.1: at most 2^14 bytes of plaintext; the
 # header says 18433) at the TLS port: closed at once, nothing forwarded, failure logged, the
 # relay keeps serving.
+# vm-newest: no (configuration only: no handshake completes, no kTLS socket)
 . "$(dirname "$0")/lib.sh"
 
 hostile_setup

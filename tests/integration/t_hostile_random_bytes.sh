@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Random bytes at the TLS port: the relay closes the connection at once (no waiting for
 # TIMEOUTbusy), forwards nothing to the backend, logs a handshake failure, and keeps serving.
+# vm-newest: no (configuration only: no handshake completes, no kTLS socket)
 . "$(dirname "$0")/lib.sh"
 
 hostile_setup

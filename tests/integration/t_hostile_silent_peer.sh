@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A peer that connects to the TLS port and says nothing: the relay closes it after TIMEOUTbusy
 # (3 s here; not much earlier, not much later), logs a timeout, and keeps serving.
+# vm-newest: no (configuration only: no handshake completes, no kTLS socket)
 . "$(dirname "$0")/lib.sh"
 
 hostile_setup

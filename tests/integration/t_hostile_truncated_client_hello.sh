@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The first half of a real ClientHello (captured from openssl s_client), then the peer closes:
 # the relay closes at once, forwards nothing, logs the failure, and keeps serving.
+# vm-newest: no (configuration only: no handshake completes, no kTLS socket)
 . "$(dirname "$0")/lib.sh"
 
 hostile_setup

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ktlscat send with --verify 2 --check-host for a name the receiver's certificate lacks refuses
 # the peer during the handshake: exit 1, "hostname mismatch", and not a byte reaches the file.
+# vm-newest: no (configuration only: refused in the handshake, no kTLS socket)
 . "$(dirname "$0")/lib.sh"
 KTLSCAT=$KTLSRELAY_BIN/ktlscat
 [ -x "$KTLSCAT" ] || fail "no $KTLSCAT (build failed?)"

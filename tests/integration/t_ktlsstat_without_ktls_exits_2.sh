@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # On a kernel without the TLS ULP (this project's hosts), ktlsstat says so in one clear line
 # and exits 2, in both output formats; a bad argument exits 1. Skipped where kTLS exists.
+# vm-newest: no (skipped wherever kTLS exists)
 . "$(dirname "$0")/lib.sh"
 KTLSSTAT=$KTLSRELAY_BIN/ktlsstat
 [ -x "$KTLSSTAT" ] || fail "no $KTLSSTAT (build failed?)"

@@ -12,6 +12,7 @@
 #   connection); the relay serves after each refusal;
 # - SIGUSR1 reopens the log file at its path inside the chroot: nothing is written outside.
 # The seed tests (t_seed_*_config.sh) check the daemon start and the uid line; this one the rest.
+# vm-newest: no (configuration only: chroot, uids and gids of the process)
 . "$(dirname "$0")/lib.sh"
 
 is_stunnel && skip "the log lines checked here are ktlsrelay's"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The README's option table is what `ktlsrelay --options-markdown` prints (one table, derived).
+# vm-newest: no (configuration only: the README table against --options-markdown)
 set -euo pipefail
 readme="$(dirname "$0")/../../README.md"
 [ -f "$readme" ] || exit 77 # not shipped into the VM guest

@@ -2,6 +2,7 @@
 # SIGUSR1 reopens the `output` log file: after the file is moved away (log rotation), the
 # relay writes to a new file of the same name, and the moved one stops growing. A reopen that
 # fails is logged in the file still in use.
+# vm-newest: no (configuration only: log file reopening)
 . "$(dirname "$0")/lib.sh"
 
 make_certs

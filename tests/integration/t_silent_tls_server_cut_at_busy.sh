@@ -4,6 +4,7 @@
 # its plaintext client forever: the handshake is cut at TIMEOUTbusy (3 s here; not before), the
 # reason is logged, and the plaintext client sees a reset, not a clean end that would look like
 # an empty but complete answer. (The server-mode mirror is t_hostile_silent_peer.sh.)
+# vm-newest: no (configuration only: no handshake completes, no kTLS socket)
 . "$(dirname "$0")/lib.sh"
 . "$LIB_DIR/../faults/faults.sh"
 

@@ -4,6 +4,7 @@
 # must not hold the slot: the relay cuts the connection once the handshake has taken TIMEOUTbusy
 # (3 s here), logs a handshake timeout, forwards nothing, and keeps serving.
 # (A client that sends nothing at all is t_hostile_silent_peer.sh.)
+# vm-newest: no (configuration only: no handshake completes, no kTLS socket)
 . "$(dirname "$0")/lib.sh"
 . "$LIB_DIR/../faults/faults.sh"
 

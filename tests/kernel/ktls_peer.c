@@ -4,14 +4,16 @@
  *
  *   ktls_peer (--connect PORT | --listen PORT [--ready FILE] --cert PEM --key PEM)
  *             [--tls12] [--suite NAME] [--send FILE] [--recv FILE] [--expect BYTES]
- *             [--break-seq tx|rx] [--no-pad]
+ *             [--break-seq tx|rx] [--no-pad] [--handshake HEX]
  *
  * --suite is a TLS 1.3 ciphersuite, or with --tls12 an OpenSSL cipher list. --expect: bytes to
  * receive before sending close_notify (otherwise: until the peer's close_notify, then ours).
  * --break-seq installs that direction's key with a record number off by one: the transfer must then
- * fail. Exit: 0 done, 1 error, 2 the kernel reported EBADMSG (a record failed authentication), 3
- * the peer sent a KeyUpdate, 4 offload refused. Prints "offload: ...", "state: ...", "records: ..."
- * and "done: ..." lines on stdout. */
+ * fail. --handshake: once everything is sent, one handshake record with this body (hex) through
+ * the kernel, e.g. a malformed KeyUpdate "1800000102"; then it reads on. Exit: 0 done, 1 error, 2
+ * the kernel reported EBADMSG (a record failed authentication), 3 the peer sent a KeyUpdate, 4
+ * offload refused, 5 the peer sent an alert (other than close_notify). Prints "offload: ...",
+ * "state: ...", "records: ..." and "done: ..." lines on stdout. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -32,7 +34,7 @@
 
 struct opts {
 	int connect_port, listen_port;
-	const char *ready, *cert, *key, *suite, *send, *recv, *break_seq;
+	const char *ready, *cert, *key, *suite, *send, *recv, *break_seq, *handshake;
 	long long expect;
 	bool tls12, no_pad;
 };
@@ -212,7 +214,28 @@ static int read_one(int fd, int out, struct counts *c)
 		c->peer_closed = true;
 		return 0;
 	}
-	exit(ri.kind == KTLS_REC_KEY_UPDATE ? 3 : 1);
+	exit(ri.kind == KTLS_REC_KEY_UPDATE ? 3 : ri.kind == KTLS_REC_ALERT ? 5 : 1);
+}
+
+/* --handshake HEX: one handshake record of these bytes, sent through the kernel. */
+static void send_handshake(const char *hex, int fd)
+{
+	uint8_t body[256];
+	size_t n = 0;
+	int ret;
+
+	for (; hex[0] && hex[1] && n < sizeof(body); hex += 2) {
+		if (sscanf(hex, "%2hhx", &body[n]) != 1)
+			break;
+		n++;
+	}
+	ret = ktls_send_record(fd, KTLS_RT_HANDSHAKE, body, n);
+	if (ret < 0) {
+		errno = -ret;
+		die("sending the handshake record");
+	}
+	printf("records: sent a handshake record of %zu bytes\n", n);
+	fflush(stdout);
 }
 
 static void transfer(const struct opts *o, int fd)
@@ -221,7 +244,7 @@ static void transfer(const struct opts *o, int fd)
 	int out = o->recv ? open(o->recv, O_WRONLY | O_CREAT | O_TRUNC, 0644) : -1;
 	static char chunk[65536];
 	size_t have = 0, off = 0;
-	bool eof = in < 0, closed = false;
+	bool eof = in < 0, closed = false, handshake_sent = !o->handshake;
 	struct counts c = {0};
 	struct pollfd pfd = {.fd = fd};
 	ssize_t n;
@@ -237,6 +260,13 @@ static void transfer(const struct opts *o, int fd)
 			eof = n == 0;
 			have = n;
 			off = 0;
+		}
+		if (eof && off == have && !handshake_sent) {
+			/* A relay resets its plaintext side at a bad record, and a reset drops
+			 * what its reader has not read yet: let the bytes before it get there. */
+			sleep(1);
+			send_handshake(o->handshake, fd);
+			handshake_sent = true;
 		}
 		if (eof && !closed && o->expect >= 0 && c.received >= o->expect) {
 			/* All sent and all expected received: say goodbye through the kernel. */
@@ -282,7 +312,7 @@ int main(int argc, char **argv)
 	    {"cert", 1, 0, 'C'},    {"key", 1, 0, 'K'},	      {"suite", 1, 0, 's'},
 	    {"send", 1, 0, 'S'},    {"recv", 1, 0, 'R'},      {"expect", 1, 0, 'e'},
 	    {"tls12", 0, 0, '2'},   {"break-seq", 1, 0, 'b'}, {"no-pad", 0, 0, 'n'},
-	    {0, 0, 0, 0},
+	    {"handshake", 1, 0, 'H'}, {0, 0, 0, 0},
 	};
 	struct opts o = {.expect = -1};
 	int ch, fd;
@@ -325,6 +355,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			o.no_pad = true;
+			break;
+		case 'H':
+			o.handshake = optarg;
 			break;
 		default:
 			fprintf(stderr, "ktls_peer: bad arguments\n");

@@ -32,32 +32,44 @@ static void count_keylog(const SSL *ssl, const char *line)
 	server_keylog_lines++;
 }
 
-static EVP_PKEY *pkey;
-static X509 *cert;
+/* An ECDSA and an RSA certificate: the TLS 1.2 rows of the cipher table need either. */
+static EVP_PKEY *pkey, *rsa_pkey;
+static X509 *cert, *rsa_cert;
+
+static X509 *self_signed(EVP_PKEY *key)
+{
+	X509 *x = X509_new();
+	X509_NAME *name;
+
+	if (!key || !x)
+		return x;
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, key);
+	name = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"test", -1, -1,
+				   0);
+	X509_set_issuer_name(x, name);
+	X509_sign(x, key, EVP_sha256());
+	return x;
+}
 
 static int make_cert(void **state)
 {
-	X509_NAME *name;
-
 	pkey = EVP_EC_gen("P-256");
-	cert = X509_new();
-	if (!pkey || !cert)
-		return -1;
-	ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-	X509_gmtime_adj(X509_getm_notBefore(cert), 0);
-	X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-	X509_set_pubkey(cert, pkey);
-	name = X509_get_subject_name(cert);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"test", -1, -1,
-				   0);
-	X509_set_issuer_name(cert, name);
-	return X509_sign(cert, pkey, EVP_sha256()) > 0 ? 0 : -1;
+	rsa_pkey = EVP_RSA_gen(2048);
+	cert = self_signed(pkey);
+	rsa_cert = self_signed(rsa_pkey);
+	return pkey && rsa_pkey && cert && rsa_cert ? 0 : -1;
 }
 
 static int free_cert(void **state)
 {
 	X509_free(cert);
+	X509_free(rsa_cert);
 	EVP_PKEY_free(pkey);
+	EVP_PKEY_free(rsa_pkey);
 	return 0;
 }
 
@@ -85,6 +97,9 @@ static void handshake(struct pair *p, int version, const char *suites)
 	}
 	assert_int_equal(SSL_CTX_use_certificate(p->sctx, cert), 1);
 	assert_int_equal(SSL_CTX_use_PrivateKey(p->sctx, pkey), 1);
+	assert_int_equal(SSL_CTX_use_certificate(p->sctx, rsa_cert), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey(p->sctx, rsa_pkey), 1);
+	SSL_CTX_set_dh_auto(p->sctx, 1);
 	/* An SSLKEYLOGFILE-style callback set before ours must keep being called. */
 	SSL_CTX_set_keylog_callback(p->sctx, count_keylog);
 	assert_int_equal(ktls_ssl_ctx_prepare(p->sctx, why, sizeof(why)), 0);
@@ -278,36 +293,33 @@ static void check_suite(int version, const char *suites, uint16_t suite, uint64_
 	pair_free(&p);
 }
 
-/* OpenSSL 3.0 sends two NewSessionTickets after the handshake: server TX starts at 2. */
-static void tls13_aes_128_gcm_keys_and_seq(void **state)
+/* The names OpenSSL takes for a row: TLS 1.3 suites by their IANA names, TLS 1.2 cipher lists
+ * by OpenSSL's own. */
+static const char *openssl_suite(const struct ktls_cipher *c)
 {
-	check_suite(TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", 0x1301, 2, 0);
+	return c->version == TLS_1_3_VERSION ? c->iana : OPENSSL_cipher_name(c->iana);
 }
 
-static void tls13_aes_256_gcm_keys_and_seq(void **state)
+/* Every row the kernel may take, as the kernel selftest runs every variant. TLS 1.3: OpenSSL 3.0
+ * sends two NewSessionTickets after the handshake, so server TX starts at 2. TLS 1.2: Finished
+ * is record 0 under the new keys on each side, so both start at 1. */
+static void every_offloaded_suite_exports_keys_and_seq(void **state)
 {
-	check_suite(TLS1_3_VERSION, "TLS_AES_256_GCM_SHA384", 0x1302, 2, 0);
-}
+	const struct ktls_cipher *t;
+	size_t i, n, done = 0;
 
-static void tls13_chacha20_poly1305_keys_and_seq(void **state)
-{
-	check_suite(TLS1_3_VERSION, "TLS_CHACHA20_POLY1305_SHA256", 0x1303, 2, 0);
-}
-
-/* TLS 1.2: Finished is record 0 under the new keys on each side, so both start at 1. */
-static void tls12_aes_128_gcm_keys_and_seq(void **state)
-{
-	check_suite(TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256", 0xc02b, 1, 1);
-}
-
-static void tls12_aes_256_gcm_keys_and_seq(void **state)
-{
-	check_suite(TLS1_2_VERSION, "ECDHE-ECDSA-AES256-GCM-SHA384", 0xc02c, 1, 1);
-}
-
-static void tls12_chacha20_poly1305_keys_and_seq(void **state)
-{
-	check_suite(TLS1_2_VERSION, "ECDHE-ECDSA-CHACHA20-POLY1305", 0xcca9, 1, 1);
+	t = ktls_cipher_table(&n);
+	for (i = 0; i < n; i++) {
+		if (!t[i].offload)
+			continue;
+		print_message("%s\n", t[i].iana);
+		if (t[i].version == TLS_1_3_VERSION)
+			check_suite(TLS1_3_VERSION, openssl_suite(&t[i]), t[i].suite, 2, 0);
+		else
+			check_suite(TLS1_2_VERSION, openssl_suite(&t[i]), t[i].suite, 1, 1);
+		done++;
+	}
+	assert_true(done >= 6);
 }
 
 /* More tickets, more records: the count follows what the server really sent. */
@@ -331,6 +343,124 @@ static void tls13_ticket_count_follows_num_tickets(void **state)
 	pair_free(&p);
 }
 
+/* Reads the next raw record from fd and opens it under kc at seq: returns its type, its
+ * plaintext in out (NUL-terminated). */
+static int open_next(int fd, const struct ktls_crypto *kc, uint64_t seq, uint8_t *out,
+		     size_t *out_len)
+{
+	uint8_t rec[512];
+	size_t len = read_record(fd, rec, sizeof(rec));
+	int type = open_record(kc, seq, rec, len, out, out_len);
+
+	if (type >= 0)
+		out[*out_len] = '\0';
+	return type;
+}
+
+/* One KeyUpdate written by OpenSSL (SSL_key_update, then a record of data): the KeyUpdate comes
+ * under the writer's current key and says whether it asks for an update; the record after it
+ * opens only under the key ktls_rekey_next() derives for the reader's RX, at record 0 -- and that
+ * key is the one ktls_rekey_next() derives for the writer's TX. */
+static void openssl_key_update_opens_with_next_key(SSL *writer, int reader_fd, int request,
+						   struct ktls_rekey_state *wkeep,
+						   struct ktls_rekey_state *rkeep,
+						   struct ktls_crypto *rx)
+{
+	struct ktls_crypto next_rx, next_tx;
+	struct ktls_record_info ri;
+	uint8_t out[512];
+	size_t out_len;
+
+	assert_int_equal(SSL_key_update(writer, request), 1);
+	assert_int_equal(SSL_write(writer, "after the update", 16), 16);
+	assert_int_equal(open_next(reader_fd, rx, rx->seq, out, &out_len), KTLS_RT_HANDSHAKE);
+	ktls_record_classify(KTLS_RT_HANDSHAKE, out, out_len, &ri);
+	assert_int_equal(ri.kind, KTLS_REC_KEY_UPDATE);
+	assert_int_equal(ri.update_requested, request == SSL_KEY_UPDATE_REQUESTED);
+
+	assert_int_equal(ktls_rekey_next(rkeep, KTLS_DIR_RX, &next_rx), 0);
+	assert_int_equal(ktls_rekey_next(wkeep, KTLS_DIR_TX, &next_tx), 0);
+	assert_int_equal(next_rx.seq, 0);
+	assert_int_equal(next_rx.len, next_tx.len);
+	assert_memory_equal(next_rx.u.bytes, next_tx.u.bytes, next_rx.len);
+	assert_int_equal(open_next(reader_fd, &next_rx, 0, out, &out_len),
+			 KTLS_RT_APPLICATION_DATA);
+	assert_string_equal((char *)out, "after the update");
+	/* Later records of the same key follow on from 1. */
+	*rx = next_rx;
+	ktls_crypto_set_seq(rx, 1);
+	ktls_crypto_wipe(&next_tx);
+}
+
+/* Every TLS 1.3 row: three KeyUpdates each way, asked for and not, each checked against the
+ * records OpenSSL really writes after its own key update (RFC 8446 §4.6.3, §7.2). */
+static void key_updates_follow_openssl_for_every_suite(void **state)
+{
+	struct ktls_rekey_state skeep, ckeep;
+	struct ktls_crypto stx, srx, ctx_, crx;
+	const struct ktls_cipher *t;
+	struct pair p;
+	char why[256] = "";
+	size_t i, n;
+	int k;
+
+	t = ktls_cipher_table(&n);
+	for (i = 0; i < n; i++) {
+		if (!t[i].offload || t[i].version != TLS_1_3_VERSION)
+			continue;
+		print_message("%s\n", t[i].iana);
+		handshake(&p, TLS1_3_VERSION, t[i].iana);
+		assert_int_equal(ktls_ssl_export_keep(p.s, &stx, &srx, &skeep, why, sizeof(why)),
+				 0);
+		assert_int_equal(ktls_ssl_export_keep(p.c, &ctx_, &crx, &ckeep, why, sizeof(why)),
+				 0);
+		assert_ptr_equal(skeep.cipher, &t[i]);
+		assert_int_equal(skeep.secret_len, strcmp(t[i].digest, "SHA384") ? 32 : 48);
+		assert_tickets_open(p.cfd, &crx, 2);
+		for (k = 0; k < 3; k++) {
+			openssl_key_update_opens_with_next_key(
+			    p.s, p.cfd, k % 2 ? SSL_KEY_UPDATE_REQUESTED : SSL_KEY_UPDATE_NOT_REQUESTED,
+			    &skeep, &ckeep, &crx);
+			openssl_key_update_opens_with_next_key(
+			    p.c, p.sfd, k % 2 ? SSL_KEY_UPDATE_NOT_REQUESTED : SSL_KEY_UPDATE_REQUESTED,
+			    &ckeep, &skeep, &srx);
+		}
+		assert_int_equal(skeep.updates[KTLS_DIR_TX], 3);
+		assert_int_equal(skeep.updates[KTLS_DIR_RX], 3);
+		ktls_rekey_wipe(&skeep);
+		ktls_rekey_wipe(&ckeep);
+		ktls_crypto_wipe(&stx);
+		ktls_crypto_wipe(&srx);
+		ktls_crypto_wipe(&ctx_);
+		ktls_crypto_wipe(&crx);
+		pair_free(&p);
+	}
+}
+
+/* TLS 1.2 has no KeyUpdate: nothing is kept, and a KeyUpdate cannot be derived. */
+static void tls12_keeps_no_secret(void **state)
+{
+	struct ktls_rekey_state keep;
+	struct ktls_crypto tx, rx, next;
+	struct pair p;
+	char why[256] = "";
+	size_t i;
+
+	handshake(&p, TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256");
+	memset(&keep, 0x5a, sizeof(keep));
+	keep.cipher = NULL;
+	keep.secret_len = 0;
+	assert_int_equal(ktls_ssl_export_keep(p.s, &tx, &rx, &keep, why, sizeof(why)), 0);
+	assert_null(keep.cipher);
+	assert_int_equal(ktls_rekey_next(&keep, KTLS_DIR_TX, &next), -ENOKEY);
+	ktls_rekey_wipe(&keep);
+	for (i = 0; i < sizeof(keep); i++)
+		assert_int_equal(((uint8_t *)&keep)[i], 0);
+	ktls_crypto_wipe(&tx);
+	ktls_crypto_wipe(&rx);
+	pair_free(&p);
+}
+
 static void refuses_when_openssl_buffered_bytes(void **state)
 {
 	struct ktls_crypto tx, rx;
@@ -345,16 +475,27 @@ static void refuses_when_openssl_buffered_bytes(void **state)
 	pair_free(&p);
 }
 
-static void refuses_aes_ccm(void **state)
+/* Rows known to the kernel but not offloaded (AES-CCM) are refused with their name. */
+static void refuses_every_suite_not_offloaded(void **state)
 {
 	struct ktls_crypto tx, rx;
+	const struct ktls_cipher *t;
 	struct pair p;
-	char why[256] = "";
+	char why[256] = "", want[128];
+	size_t i, n;
 
-	handshake(&p, TLS1_3_VERSION, "TLS_AES_128_CCM_SHA256");
-	assert_int_equal(ktls_ssl_export(p.s, &tx, &rx, why, sizeof(why)), -EOPNOTSUPP);
-	assert_string_equal(why, "cipher TLS_AES_128_CCM_SHA256 not supported by the kernel");
-	pair_free(&p);
+	t = ktls_cipher_table(&n);
+	for (i = 0; i < n; i++) {
+		if (t[i].offload || !openssl_suite(&t[i]))
+			continue;
+		print_message("%s\n", t[i].iana);
+		handshake(&p, t[i].version == TLS_1_3_VERSION ? TLS1_3_VERSION : TLS1_2_VERSION,
+			  openssl_suite(&t[i]));
+		assert_int_equal(ktls_ssl_export(p.s, &tx, &rx, why, sizeof(why)), -EOPNOTSUPP);
+		snprintf(want, sizeof(want), "cipher %s not supported by the kernel", t[i].iana);
+		assert_string_equal(why, want);
+		pair_free(&p);
+	}
 }
 
 static void refuses_without_attach(void **state)
@@ -374,6 +515,7 @@ static void refuses_without_attach(void **state)
  * connection can go on in user space. Skipped where the kernel has kTLS. */
 static void offload_refusal_leaves_connection_in_user_space(void **state)
 {
+	struct ktls_rekey_state keep;
 	struct ktls_offload off;
 	struct ktls_probe pr;
 	struct pair p;
@@ -384,9 +526,13 @@ static void offload_refusal_leaves_connection_in_user_space(void **state)
 	if (pr.ulp)
 		skip();
 	handshake(&p, TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256");
-	/* socketpair is not TCP: the ULP is refused either way; state stays user/user. */
-	ret = ktls_ssl_offload(p.c, p.cfd, 0, &off, why, sizeof(why));
+	/* socketpair is not TCP: the ULP is refused either way; state stays user/user, and the
+	 * secrets asked to be kept are wiped. */
+	memset(&keep, 0x5a, sizeof(keep));
+	ret = ktls_ssl_offload_keep(p.c, p.cfd, 0, &keep, &off, why, sizeof(why));
 	assert_true(ret < 0);
+	for (size_t i = 0; i < sizeof(keep); i++)
+		assert_int_equal(((uint8_t *)&keep)[i], 0);
 	assert_int_equal(off.tx, KTLS_USER);
 	assert_int_equal(off.rx, KTLS_USER);
 	assert_int_equal(SSL_write(p.s, "still", 5), 5);
@@ -399,15 +545,12 @@ static void offload_refusal_leaves_connection_in_user_space(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(tls13_aes_128_gcm_keys_and_seq),
-	    cmocka_unit_test(tls13_aes_256_gcm_keys_and_seq),
-	    cmocka_unit_test(tls13_chacha20_poly1305_keys_and_seq),
-	    cmocka_unit_test(tls12_aes_128_gcm_keys_and_seq),
-	    cmocka_unit_test(tls12_aes_256_gcm_keys_and_seq),
-	    cmocka_unit_test(tls12_chacha20_poly1305_keys_and_seq),
+	    cmocka_unit_test(every_offloaded_suite_exports_keys_and_seq),
 	    cmocka_unit_test(tls13_ticket_count_follows_num_tickets),
+	    cmocka_unit_test(key_updates_follow_openssl_for_every_suite),
+	    cmocka_unit_test(tls12_keeps_no_secret),
 	    cmocka_unit_test(refuses_when_openssl_buffered_bytes),
-	    cmocka_unit_test(refuses_aes_ccm),
+	    cmocka_unit_test(refuses_every_suite_not_offloaded),
 	    cmocka_unit_test(refuses_without_attach),
 	    cmocka_unit_test(offload_refusal_leaves_connection_in_user_space),
 	};

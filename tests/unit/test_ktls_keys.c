@@ -123,73 +123,134 @@ static void tls13_key_iv_matches_openssl_for_every_suite(void **state)
 	}
 }
 
-/* AES-GCM: salt = iv[0..4], crypto_info.iv = iv[4..12]; ChaCha20: all 12 bytes are the iv;
- * rec_seq is big-endian. The offsets are those of the kernel's structs. */
+/* RFC 8446 §7.2: the next traffic secret is HKDF-Expand-Label(secret, "traffic upd", "",
+ * Hash.length); OpenSSL's TLS13-KDF computes the same independently, for every TLS 1.3 row.
+ * (test_ktls_handover.c checks the result against the records OpenSSL writes after a real
+ * KeyUpdate.) */
+static void tls13_next_secret_matches_openssl_for_every_suite(void **state)
+{
+	uint8_t secret[48], next[48], want[48];
+	const struct ktls_cipher *t;
+	size_t i, n, slen;
+
+	for (i = 0; i < sizeof(secret); i++)
+		secret[i] = (uint8_t)(i * 13 + 1);
+	t = ktls_cipher_table(&n);
+	for (i = 0; i < n; i++) {
+		if (t[i].version != TLS_1_3_VERSION)
+			continue;
+		slen = strcmp(t[i].digest, "SHA384") ? 32 : 48;
+		assert_int_equal(ktls_tls13_next_secret(&t[i], secret, slen, next), 0);
+		openssl_tls13_kdf(t[i].digest, secret, slen, "traffic upd", want, slen);
+		assert_memory_equal(next, want, slen);
+		assert_memory_not_equal(next, secret, slen);
+	}
+}
+
+/* Where each field of the kernel's struct for this cipher type is (linux/tls.h). */
+struct layout {
+	size_t iv, key, salt, rec_seq, size;
+};
+
+#define LAYOUT(s)                                                                                  \
+	(struct layout)                                                                            \
+	{                                                                                          \
+		offsetof(struct s, iv), offsetof(struct s, key), offsetof(struct s, salt),         \
+		    offsetof(struct s, rec_seq), sizeof(struct s)                                  \
+	}
+
+static struct layout kernel_layout(uint16_t kernel_type)
+{
+	switch (kernel_type) {
+	case TLS_CIPHER_AES_GCM_128:
+		return LAYOUT(tls12_crypto_info_aes_gcm_128);
+	case TLS_CIPHER_AES_GCM_256:
+		return LAYOUT(tls12_crypto_info_aes_gcm_256);
+	case TLS_CIPHER_CHACHA20_POLY1305:
+		return LAYOUT(tls12_crypto_info_chacha20_poly1305);
+	case TLS_CIPHER_AES_CCM_128:
+		return LAYOUT(tls12_crypto_info_aes_ccm_128);
+	}
+	fail_msg("cipher type %u has no layout here", kernel_type);
+	return (struct layout){0};
+}
+
+/* For every row of the cipher table, the struct we build is the kernel's: its size, header, and
+ * fields at the kernel's offsets. TLS 1.3 and ChaCha20: salt || iv is the 12-byte nonce
+ * material (AES-GCM: salt = nonce[0..4], iv = nonce[4..12]; ChaCha20: iv = all 12). TLS 1.2
+ * GCM: the explicit nonce we send starts at the record number. rec_seq is big-endian. */
 static void crypto_info_layout_matches_kernel_structs(void **state)
 {
-	uint8_t key[32], nonce[12];
-	struct ktls_crypto kc;
-	struct tls12_crypto_info_aes_gcm_128 *g;
-	struct tls12_crypto_info_chacha20_poly1305 *ch;
 	const uint8_t seq[8] = {0, 0, 0, 0, 0, 0, 1, 2};
-	size_t i;
+	const struct ktls_cipher *t;
+	uint8_t key[KTLS_KEY_MAX], nonce[KTLS_IV_LEN], *b;
+	struct ktls_crypto kc;
+	struct layout l;
+	size_t i, n;
 
 	for (i = 0; i < sizeof(key); i++)
 		key[i] = 0x40 + i;
 	for (i = 0; i < sizeof(nonce); i++)
 		nonce[i] = 0x10 + i;
-	assert_int_equal(ktls_crypto_build(&kc, ktls_cipher_by_suite(0x1301), key, nonce, 0x102),
-			 0);
-	g = (void *)kc.u.bytes;
-	assert_int_equal(kc.len, sizeof(*g));
-	assert_int_equal(g->info.version, TLS_1_3_VERSION);
-	assert_int_equal(g->info.cipher_type, TLS_CIPHER_AES_GCM_128);
-	assert_memory_equal(g->salt, nonce, 4);
-	assert_memory_equal(g->iv, nonce + 4, 8);
-	assert_memory_equal(g->key, key, 16);
-	assert_memory_equal(g->rec_seq, seq, 8);
+	t = ktls_cipher_table(&n);
+	for (i = 0; i < n; i++) {
+		print_message("%s\n", t[i].iana);
+		l = kernel_layout(t[i].kernel_type);
+		assert_int_equal(ktls_crypto_build(&kc, &t[i], key, nonce, 0x102), 0);
+		b = kc.u.bytes;
+		assert_int_equal(kc.len, l.size);
+		assert_int_equal(t[i].info_len, l.size);
+		assert_int_equal(kc.u.info.version, t[i].version);
+		assert_int_equal(kc.u.info.cipher_type, t[i].kernel_type);
+		assert_int_equal(l.key - l.iv, t[i].iv_len);
+		assert_int_equal(l.rec_seq - l.salt, t[i].salt_len);
+		assert_memory_equal(b + l.key, key, t[i].key_len);
+		assert_memory_equal(b + l.salt, nonce, t[i].salt_len);
+		assert_memory_equal(b + l.rec_seq, seq, 8);
+		if (t[i].version == TLS_1_2_VERSION && t[i].salt_len)
+			assert_memory_equal(b + l.iv, seq, 8);
+		else
+			assert_memory_equal(b + l.iv, nonce + t[i].salt_len, t[i].iv_len);
+		assert_int_equal(t[i].salt_len + t[i].iv_len,
+				 t[i].version == TLS_1_2_VERSION && t[i].salt_len ? 4 + 8 : 12);
 
-	assert_int_equal(ktls_crypto_build(&kc, ktls_cipher_by_suite(0x1303), key, nonce, 0x102),
-			 0);
-	ch = (void *)kc.u.bytes;
-	assert_int_equal(kc.len, sizeof(*ch));
-	assert_int_equal(ch->info.cipher_type, TLS_CIPHER_CHACHA20_POLY1305);
-	assert_memory_equal(ch->iv, nonce, 12);
-	assert_memory_equal(ch->key, key, 32);
-	assert_memory_equal(ch->rec_seq, seq, 8);
+		/* Changing the record number rewrites what the kernel reads, not just the
+		 * field; the salt stays. */
+		ktls_crypto_set_seq(&kc, 0x0a0b);
+		assert_int_equal(b[l.rec_seq + 6], 0x0a);
+		assert_int_equal(b[l.rec_seq + 7], 0x0b);
+		if (t[i].version == TLS_1_2_VERSION && t[i].salt_len)
+			assert_int_equal(b[l.iv + 7], 0x0b);
+		assert_memory_equal(b + l.salt, nonce, t[i].salt_len);
 
-	/* TLS 1.2 GCM: the explicit nonce we send starts at the sequence number. */
-	assert_int_equal(ktls_crypto_build(&kc, ktls_cipher_by_suite(0xc02f), key, nonce, 0x102),
-			 0);
-	g = (void *)kc.u.bytes;
-	assert_int_equal(g->info.version, TLS_1_2_VERSION);
-	assert_memory_equal(g->salt, nonce, 4);
-	assert_memory_equal(g->iv, seq, 8);
-
-	/* Changing the record number rewrites what the kernel reads, not just the field. */
-	ktls_crypto_set_seq(&kc, 0x0a0b);
-	assert_int_equal(g->rec_seq[6], 0x0a);
-	assert_int_equal(g->rec_seq[7], 0x0b);
-	assert_int_equal(g->iv[7], 0x0b);
-	assert_memory_equal(g->salt, nonce, 4);
-
-	ktls_crypto_wipe(&kc);
-	for (i = 0; i < sizeof(kc); i++)
-		assert_int_equal(((uint8_t *)&kc)[i], 0);
+		ktls_crypto_wipe(&kc);
+		for (size_t j = 0; j < sizeof(kc); j++)
+			assert_int_equal(((uint8_t *)&kc)[j], 0);
+	}
 }
 
-/* RFC 5246 §6.3 with RFC 5288: 2 * (key + 4-byte salt) for GCM, and a length that does not
- * match the suite is refused rather than silently truncated. */
+/* RFC 5246 §6.3 with RFC 5288 / RFC 7905: 2 * (key + fixed IV) for every TLS 1.2 row, and a
+ * length that does not match the suite is refused rather than silently truncated. */
 static void tls12_key_block_has_suite_length(void **state)
 {
-	const struct ktls_cipher *c = ktls_cipher_by_suite(0xc030);
-	uint8_t master[48] = {1}, cr[32] = {2}, sr[32] = {3}, kb[72], kb2[72];
+	uint8_t master[48] = {1}, cr[32] = {2}, sr[32] = {3};
+	uint8_t kb[2 * (KTLS_KEY_MAX + KTLS_IV_LEN)], kb2[sizeof(kb)];
+	const struct ktls_cipher *t;
+	size_t i, n, len;
 
-	assert_int_equal(ktls_tls12_key_block(c, master, 48, cr, sr, kb, 72), 0);
-	assert_int_equal(ktls_tls12_key_block(c, master, 48, cr, sr, kb, 71), -EINVAL);
-	/* server_random comes first in the seed: swapping the randoms changes everything. */
-	assert_int_equal(ktls_tls12_key_block(c, master, 48, sr, cr, kb2, 72), 0);
-	assert_memory_not_equal(kb, kb2, 72);
+	t = ktls_cipher_table(&n);
+	for (i = 0; i < n; i++) {
+		if (t[i].version != TLS_1_2_VERSION)
+			continue;
+		len = 2u * (t[i].key_len + t[i].fixed_iv_len);
+		assert_true(len <= sizeof(kb));
+		assert_int_equal(ktls_tls12_key_block(&t[i], master, 48, cr, sr, kb, len), 0);
+		assert_int_equal(ktls_tls12_key_block(&t[i], master, 48, cr, sr, kb, len - 1),
+				 -EINVAL);
+		/* server_random comes first in the seed: swapping the randoms changes all. */
+		assert_int_equal(ktls_tls12_key_block(&t[i], master, 48, sr, cr, kb2, len), 0);
+		assert_memory_not_equal(kb, kb2, len);
+	}
 }
 
 int main(void)
@@ -198,6 +259,7 @@ int main(void)
 	    cmocka_unit_test(tls13_key_iv_matches_rfc8448),
 	    cmocka_unit_test(tls13_key_iv_differs_for_another_label),
 	    cmocka_unit_test(tls13_key_iv_matches_openssl_for_every_suite),
+	    cmocka_unit_test(tls13_next_secret_matches_openssl_for_every_suite),
 	    cmocka_unit_test(crypto_info_layout_matches_kernel_structs),
 	    cmocka_unit_test(tls12_key_block_has_suite_length),
 	};
