@@ -1,5 +1,4 @@
 /* notify.c - the service manager's readiness protocol over a datagram socket (see notify.h). */
-#define _GNU_SOURCE /* SOCK_CLOEXEC */
 #include "notify.h"
 
 #include <errno.h>

@@ -4,7 +4,6 @@
  * comes from the kernel (SO_PASSCRED), as systemd learns it. Runs until killed.
  *
  *   notify_recv PATH|@NAME */
-#define _GNU_SOURCE /* struct ucred */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
