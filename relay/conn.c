@@ -12,8 +12,10 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <openssl/err.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,13 +51,11 @@ void conn_arm(struct conn *c, unsigned want)
 	for (int slot = SLOT_TLS_IN; slot <= SLOT_PLAIN_OUT; slot++) {
 		bool tls = slot == SLOT_TLS_IN || slot == SLOT_TLS_OUT;
 		bool in = slot == SLOT_TLS_IN || slot == SLOT_PLAIN_IN;
-		struct io_uring_sqe *sqe;
 
 		if (!(want & WANT(slot)) || (c->pending & WANT(slot)))
 			continue;
-		sqe = worker_sqe(c->w);
-		io_uring_prep_poll_add(sqe, tls ? c->tls_fd : c->plain_fd, in ? POLLIN : POLLOUT);
-		io_uring_sqe_set_data(sqe, &c->ops[slot]);
+		worker_poll(c->w, tls ? c->tls_fd : c->plain_fd, in ? POLLIN : POLLOUT,
+			    &c->ops[slot]);
 		c->pending |= WANT(slot);
 	}
 }
@@ -66,13 +66,7 @@ static void conn_free_if_idle(struct conn *c)
 
 	if (c->state != CONN_CLOSED || c->pending)
 		return;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		w->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	w->n_conns--;
+	worker_tick_remove(w, &c->tick);
 	service_leave(c->svc);
 	runtime_put(c->rt);
 	free(c->delayed);
@@ -99,6 +93,7 @@ void conn_finish(struct conn *c, enum conn_result result, const char *fmt, ...)
 		 result_names[result], why[0] ? " why=\"" : "", why, why[0] ? "\"" : "");
 	if (c->path)
 		c->path->release(c);
+	c->path_state = NULL;
 	if (c->ssl)
 		SSL_free(c->ssl);
 	c->ssl = NULL;
@@ -114,70 +109,39 @@ void conn_finish(struct conn *c, enum conn_result result, const char *fmt, ...)
 		net_close_reset(c->plain_fd);
 	}
 	c->tls_fd = c->plain_fd = -1;
-	for (int slot = 0; slot < N_SLOTS; slot++) {
-		if (c->pending & WANT(slot)) {
-			struct io_uring_sqe *sqe = worker_sqe(c->w);
-			io_uring_prep_cancel(sqe, &c->ops[slot], 0);
-			io_uring_sqe_set_data(sqe, NULL);
-		}
-	}
+	for (int slot = 0; slot < N_SLOTS; slot++)
+		if (c->pending & WANT(slot))
+			worker_cancel(c->w, &c->ops[slot]);
 	set_state(c, CONN_CLOSED);
 	conn_free_if_idle(c);
 }
 
-void path_pump(struct conn *c, path_step_fn up_step, path_step_fn down_step)
-{
-	enum path_step up, down;
-	unsigned want;
-
-	do {
-		want = 0;
-		up = up_step(c, &want);
-		if (up == STEP_FINISHED)
-			return;
-		down = down_step(c, &want);
-		if (down == STEP_FINISHED)
-			return;
-		if (up == STEP_PROGRESS || down == STEP_PROGRESS)
-			c->last_progress = c->w->now;
-	} while (up == STEP_PROGRESS || down == STEP_PROGRESS);
-
-	if (c->up_done && c->down_done) {
-		conn_finish(c, RESULT_OK, NULL);
-		return;
-	}
-	conn_arm(c, want);
-}
-
 /* --- established ------------------------------------------------------------------------ */
+
+/* Tried in order: the first that claims the connection moves its bytes. */
+static const struct data_path *const paths[] = {&path_kernel, &path_user};
 
 /* Picks the data path: the kernel when ktls allows it and the keys can be handed over, user space
  * otherwise (ktls = auto, with the reason kept for the log), or no connection (ktls = on). */
 static const struct data_path *choose_path(struct conn *c)
 {
-	const struct conf_service *svc = c->svc->conf;
-	struct ktls_offload off;
-	char why[160];
+	char why[sizeof(c->path_why)];
+	int ret;
 
-	if (svc->ktls == CONF_KTLS_OFF) {
-		snprintf(c->path_why, sizeof(c->path_why), "ktls = off");
-		return &path_user;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		ret = paths[i]->claim(c, why, sizeof(why));
+		if (ret == 0)
+			return paths[i];
+		if (ret != -ENOTSUP) {
+			conn_finish(c, ret == -EPERM ? RESULT_REFUSED : RESULT_ERROR, "%s", why);
+			return NULL;
+		}
+		/* Why the preferred path was not taken: the established line says it. */
+		if (!c->path_why[0])
+			snprintf(c->path_why, sizeof(c->path_why), "%s", why);
 	}
-	if (!c->rt->probe.ulp) {
-		snprintf(c->path_why, sizeof(c->path_why), "%s", c->rt->probe.why);
-	} else if (ktls_ssl_offload(c->ssl, c->tls_fd, 0, &off, why, sizeof(why)) == 0) {
-		return &path_kernel;
-	} else if (off.tx != KTLS_USER || off.rx != KTLS_USER) {
-		conn_finish(c, RESULT_ERROR, "kernel TLS half installed: %s", why);
-		return NULL;
-	} else {
-		snprintf(c->path_why, sizeof(c->path_why), "%s", why);
-	}
-	if (svc->ktls == CONF_KTLS_ON) {
-		conn_finish(c, RESULT_REFUSED, "ktls = on, but %s", c->path_why);
-		return NULL;
-	}
-	return &path_user;
+	conn_finish(c, RESULT_ERROR, "no data path: %s", c->path_why);
+	return NULL;
 }
 
 static void establish(struct conn *c)
@@ -199,7 +163,7 @@ static void establish(struct conn *c)
 		 SSL_get_version(c->ssl), SSL_CIPHER_standard_name(SSL_get_current_cipher(c->ssl)),
 		 st.tx == KTLS_KERNEL ? "kernel" : "user", st.rx == KTLS_KERNEL ? "kernel" : "user",
 		 c->path_why[0] ? " why=\"" : "", c->path_why, c->path_why[0] ? "\"" : "");
-	if (c->path == &path_kernel) {
+	if (!c->path->keeps_ssl) {
 		/* OpenSSL keeps its own copy of the keys until the SSL is freed. */
 		SSL_free(c->ssl);
 		c->ssl = NULL;
@@ -290,12 +254,8 @@ static void connect_failed_all(struct conn *c)
 		last = a->text;
 	}
 	if (!c->svc->conf->client) {
-		/* The TLS peer gets a clean close_notify: it was told nothing false. After a
-		 * kernel hand-over OpenSSL must not write any more: the kernel sends it. */
-		if (c->path == &path_kernel)
-			ktls_send_close_notify(c->tls_fd);
-		else
-			SSL_shutdown(c->ssl);
+		/* The TLS peer gets a clean close_notify: it was told nothing false. */
+		c->path->close_notify(c);
 		c->close_cleanly = true;
 	}
 	conn_finish(c, RESULT_ERROR, "no backend could be reached (tried %s)", tried);
@@ -328,7 +288,6 @@ static void connect_next(struct conn *c)
 		const struct conf_addr *addr =
 			connect_addr(c, (c->connect_start + c->connect_tries) % total,
 				     &c->connect_host);
-		struct io_uring_sqe *sqe;
 
 		c->connect_tries++;
 		c->connect_to = *addr;
@@ -347,10 +306,8 @@ static void connect_next(struct conn *c)
 			c->plain_fd = fd;
 		c->state_since = c->w->now;
 		c->connect_timed_out = false;
-		sqe = worker_sqe(c->w);
-		io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&c->connect_to.ss,
-				      c->connect_to.len);
-		io_uring_sqe_set_data(sqe, &c->ops[SLOT_CONNECT]);
+		worker_connect(c->w, fd, (const struct sockaddr *)&c->connect_to.ss,
+			       c->connect_to.len, &c->ops[SLOT_CONNECT]);
 		c->pending |= WANT(SLOT_CONNECT);
 		return;
 	}
@@ -381,7 +338,14 @@ static void connect_done(struct conn *c, int res)
 static void handshake_step(struct conn *c)
 {
 	char why[512];
-	int ret = SSL_do_handshake(c->ssl);
+	int ret;
+
+	/* OpenSSL's error queue is per thread, and this thread serves many connections:
+	 * SSL_get_error looks at the queue before anything else, so an entry left by any earlier
+	 * call (another connection's, or one whose result was ignored) would turn this
+	 * handshake's WANT_READ into a failure. Cleared before every SSL call, as nginx does. */
+	ERR_clear_error();
+	ret = SSL_do_handshake(c->ssl);
 
 	if (ret == 1) {
 		/* The path is chosen (and the keys handed to the kernel) right after the handshake,
@@ -431,6 +395,9 @@ static void connected(struct conn *c)
 
 /* --- entry points ---------------------------------------------------------------------- */
 
+static void conn_op_done(struct op *op, int res, unsigned flags);
+static void conn_tick(struct worker_tick *t);
+
 /* Over maxconn: the connection is reset at once, so the peer knows it was not served. One line
  * a second at most, counting the others, so a flood cannot flood the log too. */
 static void refuse_over_limit(struct worker *w, struct service_rt *svc, int fd)
@@ -472,17 +439,11 @@ void conn_accepted(struct worker *w, struct runtime *rt, struct service_rt *svc,
 	c->svc = svc;
 	c->id = atomic_fetch_add(w->next_conn_id, 1);
 	c->tls_fd = c->plain_fd = -1;
-	/* A path is chosen at the handshake but started only once the backend is connected: its
-	 * release must find nothing to close if the connect fails in between. */
-	c->up_pipe[0] = c->up_pipe[1] = c->down_pipe[0] = c->down_pipe[1] = -1;
 	c->started = c->last_progress = w->now;
 	for (int slot = 0; slot < N_SLOTS; slot++)
-		c->ops[slot] = (struct op){.kind = OP_CONN, .slot = slot, .owner = c};
-	c->next = w->conns;
-	if (w->conns)
-		w->conns->prev = c;
-	w->conns = c;
-	w->n_conns++;
+		c->ops[slot] = (struct op){.handler = conn_op_done, .owner = c, .index = slot};
+	c->tick.fn = conn_tick;
+	worker_tick_add(w, &c->tick);
 
 	net_peer_text(fd, c->from, sizeof(c->from));
 	snprintf(c->to, sizeof(c->to), "-");
@@ -499,8 +460,12 @@ void conn_accepted(struct worker *w, struct runtime *rt, struct service_rt *svc,
 	}
 }
 
-void conn_complete(struct conn *c, enum conn_slot slot, int res)
+/* A completion of one of the connection's operations. */
+static void conn_op_done(struct op *op, int res, unsigned flags)
 {
+	struct conn *c = op->owner;
+	enum conn_slot slot = op->index;
+
 	c->pending &= ~WANT(slot);
 	if (slot == SLOT_PLAIN_IN)
 		c->plain_readable = true;
@@ -523,8 +488,10 @@ void conn_complete(struct conn *c, enum conn_slot slot, int res)
 	}
 }
 
-void conn_check_timeout(struct conn *c)
+/* The tick: enforce TIMEOUTbusy, TIMEOUTconnect, TIMEOUTidle, TIMEOUTclose, and the stop. */
+static void conn_tick(struct worker_tick *tick)
 {
+	struct conn *c = (struct conn *)((char *)tick - offsetof(struct conn, tick));
 	const struct conf_timeouts *t = &c->svc->conf->timeouts;
 	double now = c->w->now;
 	const char *name;
@@ -545,10 +512,8 @@ void conn_check_timeout(struct conn *c)
 	case CONN_CONNECTING:
 		if (now - c->state_since > t->connect && (c->pending & WANT(SLOT_CONNECT)) &&
 		    !c->connect_timed_out) {
-			struct io_uring_sqe *sqe = worker_sqe(c->w);
 			c->connect_timed_out = true;
-			io_uring_prep_cancel(sqe, &c->ops[SLOT_CONNECT], 0);
-			io_uring_sqe_set_data(sqe, NULL);
+			worker_cancel(c->w, &c->ops[SLOT_CONNECT]);
 		}
 		return;
 	case CONN_ESTABLISHED:

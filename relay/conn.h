@@ -12,7 +12,7 @@
 
 enum conn_state { CONN_HANDSHAKE, CONN_CONNECTING, CONN_ESTABLISHED, CONN_CLOSED };
 
-/* The connection's io_uring operations; at most one of each is in flight. */
+/* The connection's operations on the worker; at most one of each is in flight. */
 enum conn_slot { SLOT_TLS_IN, SLOT_TLS_OUT, SLOT_PLAIN_IN, SLOT_PLAIN_OUT, SLOT_CONNECT, N_SLOTS };
 #define WANT(slot) (1u << (slot))
 
@@ -21,7 +21,7 @@ enum conn_result { RESULT_OK, RESULT_RESET, RESULT_TIMEOUT, RESULT_ERROR, RESULT
 struct data_path;
 
 struct conn {
-	struct conn *prev, *next;
+	struct worker_tick tick; /* on the worker's tick list while the connection lives */
 	struct worker *w;
 	struct runtime *rt;
 	struct service_rt *svc;
@@ -49,32 +49,21 @@ struct conn {
 	/* timing, for timeouts and the close line */
 	double started, state_since, last_progress;
 
-	/* data paths */
+	/* data paths: what both share; each path's own state is behind path_state */
 	const struct data_path *path;
+	void *path_state;
 	char path_why[192]; /* why not the kernel path, for the established line */
 	bool up_eof, up_done, down_eof, down_done;
 	/* Readiness as last seen: a read is tried only after a poll said so (or before the first
 	 * EAGAIN), so a busy direction does not cost the other one a failed syscall per pump. */
 	bool plain_readable, tls_readable;
 	unsigned long long to_tls, to_plain;
-	/* user path */
-	struct buf *up;   /* plaintext -> TLS */
-	struct buf *down; /* TLS -> plaintext */
-	/* kernel path: bytes sit in pipes between the two sockets */
-	int up_pipe[2], down_pipe[2];
-	size_t up_piped, down_piped;
-	unsigned tickets_skipped;
-	char down_fatal[320]; /* deliver what is piped, then reset with this reason */
-	bool close_cleanly;   /* ends in error, but the peers were told so (close_notify): close,
-				 do not reset */
+	bool close_cleanly; /* ends in error, but the peers were told so (close_notify): close,
+			       do not reset */
 };
 
-/* A new connection from an accepted socket, served by generation rt. */
+/* A new connection from an accepted socket, served by generation rt (a worker_accept_fn). */
 void conn_accepted(struct worker *w, struct runtime *rt, struct service_rt *svc, int fd);
-/* A completion for one of the connection's operations. */
-void conn_complete(struct conn *c, enum conn_slot slot, int res);
-/* The tick: enforce TIMEOUTbusy, TIMEOUTconnect, TIMEOUTidle, TIMEOUTclose, and the stop. */
-void conn_check_timeout(struct conn *c);
 
 /* For data paths: ask for readiness of the slots in `want` (polls not yet in flight). */
 void conn_arm(struct conn *c, unsigned want);

@@ -4,6 +4,7 @@
  * then daemonize, chroot, pid file, setgid/setuid, then the workers. The main thread only waits
  * for signals; the workers do all the I/O. */
 #include "conf.h"
+#include "conn.h"
 #include "ktls.h"
 #include "log.h"
 #include "privileges.h"
@@ -232,7 +233,7 @@ static int start_workers(void)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	for (int i = 0; i < relay.n_workers; i++) {
 		ret = worker_start(&relay.workers[i], i, relay.rt, &relay.next_conn_id,
-				   &relay.switched);
+				   &relay.switched, conn_accepted);
 		if (ret < 0) {
 			relay.n_workers = i;
 			return ret;
@@ -339,6 +340,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* start_workers() says nothing in err: a failure there must not print an earlier
+	 * message (or an uninitialised buffer). */
+	err[0] = '\0';
 	ret = privileges_drop(relay.rt->conf, err, sizeof(err));
 	if (ret == 0)
 		ret = start_workers();

@@ -12,10 +12,17 @@
 
 #include <errno.h>
 #include <openssl/err.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #define USER_READ_AHEAD (64 * 1024 + 512)
+
+/* The path's state (c->path_state): a buffer per direction, held only while bytes are in it. */
+struct user_state {
+	struct buf *up;   /* plaintext -> TLS */
+	struct buf *down; /* TLS -> plaintext */
+};
 
 static void ssl_error_text(struct conn *c, int ret, const char *what, char *buf, size_t len)
 {
@@ -69,6 +76,7 @@ static bool flush_records(struct conn *c, unsigned *want)
 /* Plaintext in, TLS out. */
 static enum path_step up_step(struct conn *c, unsigned *want)
 {
+	struct user_state *u = c->path_state;
 	char why[400];
 	ssize_t n;
 	int ret;
@@ -76,7 +84,7 @@ static enum path_step up_step(struct conn *c, unsigned *want)
 	/* Between chunks, records left by an earlier step (or written by OpenSSL on its own, e.g.
 	 * an alert) go first: no more plaintext is taken while the TLS socket is full. Within a
 	 * chunk they wait, so that its records leave together. */
-	if (!(c->up && c->up->len > c->up->off)) {
+	if (!(u->up && u->up->len > u->up->off)) {
 		if (!flush_records(c, want))
 			return STEP_FINISHED;
 		if (*want & WANT(SLOT_TLS_OUT))
@@ -84,29 +92,29 @@ static enum path_step up_step(struct conn *c, unsigned *want)
 	}
 	if (c->up_done)
 		return STEP_IDLE;
-	if (!c->up && !c->up_eof) {
-		c->up = worker_buf_get(c->w);
-		if (!c->up) {
+	if (!u->up && !c->up_eof) {
+		u->up = bufpool_get(&c->w->bufs);
+		if (!u->up) {
 			conn_finish(c, RESULT_ERROR, "out of memory for a buffer");
 			return STEP_FINISHED;
 		}
 	}
-	if (c->up && c->up->len == 0 && !c->up_eof) {
+	if (u->up && u->up->len == 0 && !c->up_eof) {
 		if (!c->plain_readable) {
-			worker_buf_put(c->w, c->up);
-			c->up = NULL;
+			bufpool_put(&c->w->bufs, u->up);
+			u->up = NULL;
 			*want |= WANT(SLOT_PLAIN_IN);
 			return STEP_IDLE;
 		}
-		n = recv(c->plain_fd, c->up->data, BUF_SIZE - RECORD_BATCH_OVERHEAD, 0);
+		n = recv(c->plain_fd, u->up->data, BUF_SIZE - RECORD_BATCH_OVERHEAD, 0);
 		if (n > 0) {
-			c->up->len = n;
+			u->up->len = n;
 		} else if (n == 0) {
 			c->up_eof = true;
 		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			c->plain_readable = false;
-			worker_buf_put(c->w, c->up);
-			c->up = NULL;
+			bufpool_put(&c->w->bufs, u->up);
+			u->up = NULL;
 			*want |= WANT(SLOT_PLAIN_IN);
 			return STEP_IDLE;
 		} else {
@@ -115,17 +123,17 @@ static enum path_step up_step(struct conn *c, unsigned *want)
 		}
 		return STEP_PROGRESS;
 	}
-	if (c->up && c->up->len > c->up->off) {
+	if (u->up && u->up->len > u->up->off) {
 		ERR_clear_error();
 		errno = 0;
-		ret = SSL_write(c->ssl, c->up->data + c->up->off, c->up->len - c->up->off);
+		ret = SSL_write(c->ssl, u->up->data + u->up->off, u->up->len - u->up->off);
 		if (ret > 0) {
-			c->up->off += ret;
+			u->up->off += ret;
 			c->to_tls += ret;
-			if (c->up->off < c->up->len)
+			if (u->up->off < u->up->len)
 				return STEP_PROGRESS;
 			/* The chunk's records are all in the batch: one send for all of them. */
-			c->up->off = c->up->len = 0;
+			u->up->off = u->up->len = 0;
 			if (!flush_records(c, want))
 				return STEP_FINISHED;
 			if (!(*want & WANT(SLOT_TLS_OUT)))
@@ -140,8 +148,8 @@ static enum path_step up_step(struct conn *c, unsigned *want)
 		return STEP_FINISHED;
 	}
 	if (c->up_eof) {
-		worker_buf_put(c->w, c->up);
-		c->up = NULL;
+		bufpool_put(&c->w->bufs, u->up);
+		u->up = NULL;
 		ERR_clear_error();
 		errno = 0;
 		ret = SSL_shutdown(c->ssl);
@@ -168,6 +176,7 @@ static enum path_step up_step(struct conn *c, unsigned *want)
 /* TLS in, plaintext out. */
 static enum path_step down_step(struct conn *c, unsigned *want)
 {
+	struct user_state *u = c->path_state;
 	enum path_step step = STEP_IDLE;
 	char why[400];
 	ssize_t n;
@@ -175,22 +184,22 @@ static enum path_step down_step(struct conn *c, unsigned *want)
 
 	if (c->down_done)
 		return STEP_IDLE;
-	if (!c->down && !c->down_eof) {
-		c->down = worker_buf_get(c->w);
-		if (!c->down) {
+	if (!u->down && !c->down_eof) {
+		u->down = bufpool_get(&c->w->bufs);
+		if (!u->down) {
 			conn_finish(c, RESULT_ERROR, "out of memory for a buffer");
 			return STEP_FINISHED;
 		}
 	}
 	if (!c->down_eof && !c->tls_readable && !SSL_has_pending(c->ssl))
 		*want |= WANT(SLOT_TLS_IN);
-	while (!c->down_eof && c->down->off == 0 && c->down->len < BUF_SIZE &&
+	while (!c->down_eof && u->down->off == 0 && u->down->len < BUF_SIZE &&
 	       (c->tls_readable || SSL_has_pending(c->ssl))) {
 		ERR_clear_error();
 		errno = 0;
-		ret = SSL_read(c->ssl, c->down->data + c->down->len, BUF_SIZE - c->down->len);
+		ret = SSL_read(c->ssl, u->down->data + u->down->len, BUF_SIZE - u->down->len);
 		if (ret > 0) {
-			c->down->len += ret;
+			u->down->len += ret;
 			step = STEP_PROGRESS;
 			continue;
 		}
@@ -207,14 +216,14 @@ static enum path_step down_step(struct conn *c, unsigned *want)
 		}
 		break;
 	}
-	if (c->down && c->down->len > c->down->off) {
-		n = send(c->plain_fd, c->down->data + c->down->off, c->down->len - c->down->off,
+	if (u->down && u->down->len > u->down->off) {
+		n = send(c->plain_fd, u->down->data + u->down->off, u->down->len - u->down->off,
 			 MSG_NOSIGNAL);
 		if (n > 0) {
-			c->down->off += n;
+			u->down->off += n;
 			c->to_plain += n;
-			if (c->down->off == c->down->len)
-				c->down->off = c->down->len = 0;
+			if (u->down->off == u->down->len)
+				u->down->off = u->down->len = 0;
 			step = STEP_PROGRESS;
 		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			*want |= WANT(SLOT_PLAIN_OUT);
@@ -223,9 +232,9 @@ static enum path_step down_step(struct conn *c, unsigned *want)
 			return STEP_FINISHED;
 		}
 	}
-	if (c->down && c->down->len == 0 && (c->down_eof || (*want & WANT(SLOT_TLS_IN)))) {
-		worker_buf_put(c->w, c->down);
-		c->down = NULL;
+	if (u->down && u->down->len == 0 && (c->down_eof || (*want & WANT(SLOT_TLS_IN)))) {
+		bufpool_put(&c->w->bufs, u->down);
+		u->down = NULL;
 		/* Nothing left to read: OpenSSL's own buffers go too. SSL_MODE_RELEASE_BUFFERS
 		 * frees them after app data, but a post-handshake message (the server's session
 		 * tickets) leaves a 16 KiB write buffer on every idle client connection: half the
@@ -233,7 +242,7 @@ static enum path_step down_step(struct conn *c, unsigned *want)
 		 * nothing that still holds bytes. */
 		SSL_free_buffers(c->ssl);
 	}
-	if (c->down_eof && !c->down) {
+	if (c->down_eof && !u->down) {
 		shutdown(c->plain_fd, SHUT_WR);
 		c->down_done = true;
 		step = STEP_PROGRESS;
@@ -246,14 +255,27 @@ static void user_pump(struct conn *c)
 	path_pump(c, up_step, down_step);
 }
 
+/* Any connection (unless its configuration asks for the kernel): OpenSSL can always carry it. */
+static int user_claim(struct conn *c, char *why, size_t whylen)
+{
+	if (c->svc->conf->ktls == CONF_KTLS_ON) {
+		snprintf(why, whylen, "ktls = on, but %s", c->path_why);
+		return -EPERM;
+	}
+	return 0;
+}
+
 static int user_start(struct conn *c, char *why, size_t whylen)
 {
-	BIO *batch = record_batch_new(c->tls_fd, c->w);
+	struct user_state *u = calloc(1, sizeof(*u));
+	BIO *batch = u ? record_batch_new(c->tls_fd, &c->w->bufs) : NULL;
 
 	if (!batch) {
+		free(u);
 		snprintf(why, whylen, "out of memory for the record batch");
 		return -ENOMEM;
 	}
+	c->path_state = u;
 	SSL_set0_wbio(c->ssl, batch);
 	/* Read-ahead lets OpenSSL take several records per read(); it is off during the handshake
 	 * so that a kernel hand-over never finds bytes buffered in OpenSSL. */
@@ -267,21 +289,39 @@ static int user_start(struct conn *c, char *why, size_t whylen)
 
 static bool user_stalled(const struct conn *c)
 {
-	return (c->up && c->up->len > c->up->off) || (c->down && c->down->len > c->down->off) ||
+	const struct user_state *u = c->path_state;
+
+	return (u->up && u->up->len > u->up->off) || (u->down && u->down->len > u->down->off) ||
 	       (c->ssl && record_batch_pending(SSL_get_wbio(c->ssl)) > 0);
+}
+
+/* Every backend down: OpenSSL still holds the session (the path may not have started), and the
+ * socket is writable or not; the result does not matter, the connection closes next. */
+static void user_close_notify(struct conn *c)
+{
+	ERR_clear_error();
+	SSL_shutdown(c->ssl);
+	ERR_clear_error();
 }
 
 static void user_release(struct conn *c)
 {
-	worker_buf_put(c->w, c->up);
-	worker_buf_put(c->w, c->down);
-	c->up = c->down = NULL;
+	struct user_state *u = c->path_state;
+
+	if (!u)
+		return;
+	bufpool_put(&c->w->bufs, u->up);
+	bufpool_put(&c->w->bufs, u->down);
+	free(u);
+	c->path_state = NULL;
 }
 
 const struct data_path path_user = {
-	.name = "user",
+	.claim = user_claim,
 	.start = user_start,
 	.pump = user_pump,
 	.stalled = user_stalled,
+	.close_notify = user_close_notify,
 	.release = user_release,
+	.keeps_ssl = true,
 };

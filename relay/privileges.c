@@ -1,5 +1,4 @@
 /* privileges.c - daemonizing and dropping privileges. */
-#define _GNU_SOURCE /* pipe2 */
 #include "privileges.h"
 
 #include <errno.h>

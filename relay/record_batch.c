@@ -1,6 +1,6 @@
 /* record_batch.c - the user path's write BIO: TLS records gathered, then sent in one call. */
 #include "record_batch.h"
-#include "worker.h"
+#include "bufpool.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -9,7 +9,7 @@
 
 struct record_batch {
 	int fd;
-	struct worker *w;
+	struct bufpool *pool;
 	struct buf *buf; /* records waiting; NULL when none */
 };
 
@@ -29,7 +29,7 @@ static int batch_send(BIO *b, struct record_batch *rb)
 			return -1;
 		buf->off += n;
 	}
-	worker_buf_put(rb->w, buf);
+	bufpool_put(rb->pool, buf);
 	rb->buf = NULL;
 	return 1;
 }
@@ -48,7 +48,7 @@ static int batch_write(BIO *b, const char *data, int len)
 			return -1;
 	}
 	if (!rb->buf) {
-		rb->buf = worker_buf_get(rb->w);
+		rb->buf = bufpool_get(rb->pool);
 		if (!rb->buf) {
 			errno = ENOMEM;
 			return -1;
@@ -89,7 +89,7 @@ static int batch_destroy(BIO *b)
 	struct record_batch *rb = BIO_get_data(b);
 
 	if (rb) {
-		worker_buf_put(rb->w, rb->buf);
+		bufpool_put(rb->pool, rb->buf);
 		OPENSSL_free(rb);
 		BIO_set_data(b, NULL);
 	}
@@ -109,7 +109,7 @@ static void batch_method_init(void)
 		BIO_meth_free(m);
 }
 
-BIO *record_batch_new(int fd, struct worker *w)
+BIO *record_batch_new(int fd, struct bufpool *pool)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct record_batch *rb;
@@ -124,7 +124,7 @@ BIO *record_batch_new(int fd, struct worker *w)
 		return NULL;
 	}
 	rb->fd = fd;
-	rb->w = w;
+	rb->pool = pool;
 	BIO_set_data(b, rb);
 	return b;
 }

@@ -14,15 +14,15 @@
 #include <openssl/bio.h>
 #include <stddef.h>
 
-struct worker;
+struct bufpool;
 
 /* Room a plaintext chunk must leave in a batch buffer for its records' headers and tags, so
  * that one chunk's records fit in one send (TLS 1.3: 22 bytes a record, TLS 1.2 up to 29). */
 #define RECORD_BATCH_OVERHEAD 1024
 
 /* A BIO that writes to the socket fd (not owned: the connection closes it). Buffers come from
- * w's pool. NULL when out of memory. */
-BIO *record_batch_new(int fd, struct worker *w);
+ * pool (the worker's). NULL when out of memory. */
+BIO *record_batch_new(int fd, struct bufpool *pool);
 /* Bytes written by OpenSSL and not yet sent. */
 size_t record_batch_pending(BIO *b);
 

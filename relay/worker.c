@@ -1,6 +1,5 @@
 /* worker.c - the per-thread io_uring event loop. */
 #include "worker.h"
-#include "conn.h"
 #include "log.h"
 
 #include <errno.h>
@@ -20,7 +19,6 @@
  * completion is lost and its connection would wait for it forever. 16384 entries (256 KiB, mapped
  * but touched only as used) keep thousands of connections per worker out of the overflow list. */
 #define RING_CQ_ENTRIES 16384
-#define MAX_FREE_BUFS 64
 
 double worker_clock(void)
 {
@@ -30,7 +28,8 @@ double worker_clock(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-struct io_uring_sqe *worker_sqe(struct worker *w)
+/* A full submission queue is submitted and refilled, never dropped. */
+static struct io_uring_sqe *worker_sqe(struct worker *w)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
 
@@ -41,35 +40,54 @@ struct io_uring_sqe *worker_sqe(struct worker *w)
 	return sqe;
 }
 
-struct buf *worker_buf_get(struct worker *w)
+void worker_poll(struct worker *w, int fd, unsigned events, struct op *op)
 {
-	struct buf *b = w->free_bufs;
+	struct io_uring_sqe *sqe = worker_sqe(w);
 
-	if (b) {
-		w->free_bufs = b->next;
-		w->n_free_bufs--;
-	} else {
-		b = malloc(sizeof(*b));
-		if (!b)
-			return NULL;
-	}
-	b->next = NULL;
-	b->off = b->len = 0;
-	return b;
+	io_uring_prep_poll_add(sqe, fd, events);
+	io_uring_sqe_set_data(sqe, op);
 }
 
-void worker_buf_put(struct worker *w, struct buf *b)
+void worker_connect(struct worker *w, int fd, const struct sockaddr *addr, socklen_t len,
+		    struct op *op)
 {
-	if (!b)
-		return;
-	if (w->n_free_bufs >= MAX_FREE_BUFS) {
-		free(b);
-		return;
-	}
-	b->next = w->free_bufs;
-	w->free_bufs = b;
-	w->n_free_bufs++;
+	struct io_uring_sqe *sqe = worker_sqe(w);
+
+	io_uring_prep_connect(sqe, fd, addr, len);
+	io_uring_sqe_set_data(sqe, op);
 }
+
+void worker_cancel(struct worker *w, struct op *op)
+{
+	struct io_uring_sqe *sqe = worker_sqe(w);
+
+	io_uring_prep_cancel(sqe, op, 0);
+	io_uring_sqe_set_data(sqe, NULL); /* the cancel's own completion goes nowhere */
+}
+
+void worker_tick_add(struct worker *w, struct worker_tick *t)
+{
+	t->prev = NULL;
+	t->next = w->ticks;
+	if (w->ticks)
+		w->ticks->prev = t;
+	w->ticks = t;
+	w->n_ticks++;
+}
+
+void worker_tick_remove(struct worker *w, struct worker_tick *t)
+{
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		w->ticks = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	t->prev = t->next = NULL;
+	w->n_ticks--;
+}
+
+static void accept_done(struct op *op, int res, unsigned flags);
 
 static void arm_accept(struct worker *w, struct accept_set *set, size_t i)
 {
@@ -95,10 +113,11 @@ static int accept_set_new(struct worker *w, struct runtime *rt)
 		return -ENOMEM;
 	}
 	runtime_get(rt);
+	set->w = w;
 	set->rt = rt;
 	set->n = n;
 	for (size_t i = 0; i < n; i++) {
-		set->ops[i] = (struct op){.kind = OP_ACCEPT, .index = i, .owner = set};
+		set->ops[i] = (struct op){.handler = accept_done, .owner = set, .index = i};
 		arm_accept(w, set, i);
 	}
 	set->next = w->accepts;
@@ -110,11 +129,8 @@ static int accept_set_new(struct worker *w, struct runtime *rt)
 static void accept_set_retire(struct worker *w, struct accept_set *set)
 {
 	set->retired = true;
-	for (size_t i = 0; i < set->n; i++) {
-		struct io_uring_sqe *sqe = worker_sqe(w);
-		io_uring_prep_cancel(sqe, &set->ops[i], 0);
-		io_uring_sqe_set_data(sqe, NULL);
-	}
+	for (size_t i = 0; i < set->n; i++)
+		worker_cancel(w, &set->ops[i]);
 }
 
 static void accept_set_free_if_done(struct worker *w, struct accept_set *set)
@@ -137,12 +153,13 @@ static void accept_set_free_if_done(struct worker *w, struct accept_set *set)
 		atomic_fetch_add(w->switched, 1);
 }
 
-static void accept_done(struct worker *w, struct op *op, int res, unsigned flags)
+static void accept_done(struct op *op, int res, unsigned flags)
 {
 	struct accept_set *set = op->owner;
+	struct worker *w = set->w;
 
 	if (res >= 0)
-		conn_accepted(w, set->rt, &set->rt->services[op->index], res);
+		w->accepted(w, set->rt, &set->rt->services[op->index], res);
 	if (flags & IORING_CQE_F_MORE)
 		return;
 	set->armed--;
@@ -178,8 +195,9 @@ static void arm_tick(struct worker *w)
 	io_uring_sqe_set_data(sqe, &w->tick_op);
 }
 
-static void wake_done(struct worker *w)
+static void wake_done(struct op *op, int res, unsigned flags)
 {
+	struct worker *w = op->owner;
 	struct runtime *next = atomic_exchange(&w->next_rt, NULL);
 
 	if (next) {
@@ -207,13 +225,15 @@ static void wake_done(struct worker *w)
 	arm_wake(w);
 }
 
-static void tick_done(struct worker *w)
+static void tick_done(struct op *op, int res, unsigned flags)
 {
-	struct conn *c, *next;
+	struct worker *w = op->owner;
+	struct worker_tick *t, *next;
 
-	for (c = w->conns; c; c = next) {
-		next = c->next;
-		conn_check_timeout(c);
+	/* A subscriber may remove itself (a connection that ends); none removes another. */
+	for (t = w->ticks; t; t = next) {
+		next = t->next;
+		t->fn(t);
 	}
 	for (struct accept_set *set = w->accepts; set; set = set->next)
 		for (size_t i = 0; !set->retired && i < set->n; i++)
@@ -224,7 +244,7 @@ static void tick_done(struct worker *w)
 
 static bool worker_done(const struct worker *w)
 {
-	return w->stopping && w->n_conns == 0 && w->accepts == NULL;
+	return w->stopping && w->n_ticks == 0 && w->accepts == NULL;
 }
 
 static void *worker_main(void *arg)
@@ -263,22 +283,8 @@ static void *worker_main(void *arg)
 		{
 			struct op *op = io_uring_cqe_get_data(cqe);
 			seen++;
-			if (!op)
-				continue; /* a cancel's own completion */
-			switch (op->kind) {
-			case OP_CONN:
-				conn_complete(op->owner, op->slot, cqe->res);
-				break;
-			case OP_ACCEPT:
-				accept_done(w, op, cqe->res, cqe->flags);
-				break;
-			case OP_WAKE:
-				wake_done(w);
-				break;
-			case OP_TICK:
-				tick_done(w);
-				break;
-			}
+			if (op) /* NULL: a cancel's own completion */
+				op->handler(op, cqe->res, cqe->flags);
 		}
 		io_uring_cq_advance(&w->ring, seen);
 	}
@@ -286,7 +292,7 @@ static void *worker_main(void *arg)
 }
 
 int worker_start(struct worker *w, int id, struct runtime *rt, atomic_uint_fast64_t *next_id,
-		 atomic_int *switched)
+		 atomic_int *switched, worker_accept_fn accepted)
 {
 	struct io_uring_params params = {.flags = IORING_SETUP_CQSIZE,
 					 .cq_entries = RING_CQ_ENTRIES};
@@ -296,8 +302,9 @@ int worker_start(struct worker *w, int id, struct runtime *rt, atomic_uint_fast6
 	w->id = id;
 	w->next_conn_id = next_id;
 	w->switched = switched;
-	w->wake_op.kind = OP_WAKE;
-	w->tick_op.kind = OP_TICK;
+	w->accepted = accepted;
+	w->wake_op = (struct op){.handler = wake_done, .owner = w};
+	w->tick_op = (struct op){.handler = tick_done, .owner = w};
 	atomic_init(&w->next_rt, NULL);
 	atomic_init(&w->stop, false);
 	atomic_init(&w->accepts_gone, false);
@@ -333,14 +340,10 @@ void worker_wake(struct worker *w)
 
 void worker_join(struct worker *w)
 {
-	struct buf *b;
-
 	pthread_join(w->thread, NULL);
 	io_uring_queue_exit(&w->ring);
 	close(w->wake_fd);
 	runtime_put(w->rt);
-	while ((b = w->free_bufs)) {
-		w->free_bufs = b->next;
-		free(b);
-	}
+	bufpool_drain(&w->bufs);
+	pipe_pool_drain(&w->pipes);
 }

@@ -1,25 +1,38 @@
-/* worker.h - a worker thread: its own io_uring, its share of the listeners (one SO_REUSEPORT
- * socket per address), its connections, a one-second tick for timeouts, and a buffer pool. */
+/* worker.h - a worker thread: its own io_uring event loop, its share of the listeners (one
+ * SO_REUSEPORT socket per address), a one-second tick, and the pools its connections draw from.
+ *
+ * The loop knows operations and handlers, not connections: whoever submits an operation passes a
+ * struct op holding the handler its completion goes to. Connections live on the worker as tick
+ * subscribers; the worker calls them through the function they registered. */
 #ifndef RELAY_WORKER_H
 #define RELAY_WORKER_H
 
+#include "bufpool.h"
+#include "pipe_pool.h"
 #include "runtime.h"
 
 #include <liburing.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
-struct conn;
+struct op;
+/* A completion: res is the operation's result (>= 0, or -errno), flags io_uring's CQE flags. */
+typedef void (*op_handler)(struct op *op, int res, unsigned flags);
 
-/* What a submission is for; its user_data points at one of these. */
-enum op_kind { OP_ACCEPT = 1, OP_WAKE, OP_TICK, OP_CONN };
-
+/* One operation in flight; it must live until its completion has come. */
 struct op {
-	uint8_t kind;
-	uint8_t slot;   /* OP_CONN: which of the connection's operations */
-	uint16_t index; /* OP_ACCEPT: the service */
-	void *owner;    /* OP_CONN: struct conn; OP_ACCEPT: struct accept_set */
+	op_handler handler;
+	void *owner;
+	unsigned index; /* the owner's: which of its operations, which service */
+};
+
+/* Something that lives on a worker and is checked once a second (a connection). The worker does
+ * not end while one is attached. */
+struct worker_tick {
+	struct worker_tick *prev, *next;
+	void (*fn)(struct worker_tick *t);
 };
 
 /* The accepts a worker has armed on one generation's listeners. A reload cancels them and arms
@@ -27,6 +40,7 @@ struct op {
  * just before the switch is still served (by the generation it arrived on). */
 struct accept_set {
 	struct accept_set *next;
+	struct worker *w;
 	struct runtime *rt;
 	size_t n;
 	size_t armed;   /* accepts in flight */
@@ -35,14 +49,11 @@ struct accept_set {
 	struct op ops[];
 };
 
-/* A data buffer, taken from the worker's pool only while bytes are in flight, so an idle
- * connection holds none. */
-#define BUF_SIZE (64 * 1024)
-struct buf {
-	struct buf *next;
-	size_t off, len;
-	char data[BUF_SIZE];
-};
+struct worker;
+/* What the worker does with an accepted socket of service svc, generation rt (a new
+ * connection): it owns fd from then on. */
+typedef void (*worker_accept_fn)(struct worker *w, struct runtime *rt, struct service_rt *svc,
+				 int fd);
 
 struct worker {
 	int id;
@@ -53,6 +64,7 @@ struct worker {
 	uint64_t wake_value;
 	struct op wake_op, tick_op;
 	struct __kernel_timespec tick;
+	worker_accept_fn accepted;
 
 	struct runtime *rt;                  /* the generation new connections use */
 	_Atomic(struct runtime *) next_rt;   /* set by main on reload */
@@ -65,23 +77,31 @@ struct worker {
 	struct accept_set *accepts; /* the current set first, then retired ones */
 
 	atomic_uint_fast64_t *next_conn_id;
-	struct conn *conns; /* doubly linked, for the tick */
-	size_t n_conns;
+	struct worker_tick *ticks; /* doubly linked */
+	size_t n_ticks;
 	double now; /* monotonic seconds, refreshed once per batch of completions */
 
-	struct buf *free_bufs;
-	size_t n_free_bufs;
+	struct bufpool bufs;   /* the user path's data buffers */
+	struct pipe_pool pipes; /* the kernel path's pipes */
 };
 
 int worker_start(struct worker *w, int id, struct runtime *rt, atomic_uint_fast64_t *next_id,
-		 atomic_int *switched);
+		 atomic_int *switched, worker_accept_fn accepted);
 void worker_wake(struct worker *w);
 void worker_join(struct worker *w);
-
-/* For connections and data paths. */
-struct io_uring_sqe *worker_sqe(struct worker *w);
-struct buf *worker_buf_get(struct worker *w);
-void worker_buf_put(struct worker *w, struct buf *b);
 double worker_clock(void);
+
+/* For what lives on the worker. Each submits one operation; its completion goes to
+ * op->handler. */
+/* Readiness of fd (POLLIN, POLLOUT), one-shot. */
+void worker_poll(struct worker *w, int fd, unsigned events, struct op *op);
+/* A non-blocking connect of fd to addr (which must stay valid until the completion). */
+void worker_connect(struct worker *w, int fd, const struct sockaddr *addr, socklen_t len,
+		    struct op *op);
+/* Asks for op to end early; its completion still comes (-ECANCELED, or its result). */
+void worker_cancel(struct worker *w, struct op *op);
+/* t->fn is called once a second until t is removed. */
+void worker_tick_add(struct worker *w, struct worker_tick *t);
+void worker_tick_remove(struct worker *w, struct worker_tick *t);
 
 #endif
