@@ -18,7 +18,6 @@
  *   conn_p50_us=... conn_p99_us=... req_p50_us=... req_p99_us=...
  *   mode=many conns=N opened=... ok=... failed=... open_seconds=... check_seconds=...
  * Exit: 0 every request came back intact; 1 otherwise, with the reason(s) on stderr. */
-#define _GNU_SOURCE
 #include "xferload.h"
 
 #include <errno.h>

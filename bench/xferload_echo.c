@@ -1,7 +1,6 @@
 /* The echo backend: one thread, one epoll, every byte read is written back on the same
  * connection. socat's fork per connection costs more than the relays under test when the
  * benchmark opens thousands of connections, which would measure socat instead. */
-#define _GNU_SOURCE /* accept4 */
 #include "xferload.h"
 
 #include <arpa/inet.h>

@@ -2,7 +2,6 @@
  * backend itself for the direct baseline), each sending requests and checking every echoed byte.
  * One thread and one epoll drive a few connections in flight, so the generator itself stays far
  * cheaper than the TLS relays it loads. */
-#define _GNU_SOURCE
 #include "xferload.h"
 
 #include <arpa/inet.h>

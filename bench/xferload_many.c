@@ -9,7 +9,6 @@
  *
  * A failure is counted and the run goes on: "37 of 1500 connections were reset" says more about
  * a relay under load than the first error alone. */
-#define _GNU_SOURCE
 #include "xferload.h"
 
 #include <arpa/inet.h>

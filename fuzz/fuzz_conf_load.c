@@ -18,7 +18,6 @@
  *   whenever there is a cert, version bounds in order; and conf_reload() of the same file with
  *   this configuration in force loads it again, with the same services.
  */
-#define _GNU_SOURCE
 #include <netdb.h>
 #include <stdbool.h>
 #include <stdint.h>

@@ -8,12 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#ifndef TCP_ULP
-#define TCP_ULP 31
-#endif
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
+#include "ktls_compat.h"
 
 /* The ULP alone changes nothing on the wire: a socket with TCP_ULP "tls" and no keys still
  * passes bytes through, so failing here leaves the connection usable in user space. */

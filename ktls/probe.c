@@ -1,5 +1,4 @@
 /* probe.c - find out once what the kernel's TLS ULP supports. */
-#define _GNU_SOURCE /* accept4 */
 #include "ktls.h"
 
 #include <errno.h>
@@ -13,12 +12,7 @@
 
 #include <openssl/crypto.h>
 
-#ifndef TCP_ULP
-#define TCP_ULP 31
-#endif
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
+#include "ktls_compat.h"
 
 /* TCP_ULP needs an ESTABLISHED socket (ENOTCONN otherwise), so the probe makes a loopback pair. */
 static int connected_pair(int *a, int *b)

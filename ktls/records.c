@@ -6,9 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
+#include "ktls_compat.h"
 
 #define HS_NEW_SESSION_TICKET 4
 #define HS_KEY_UPDATE	      24

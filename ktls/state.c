@@ -8,12 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#ifndef TCP_ULP
-#define TCP_ULP 31
-#endif
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
+#include "ktls_compat.h"
 
 /* getsockopt(TLS_TX/TLS_RX) with exactly sizeof(struct tls_crypto_info) returns only version
  * and cipher, never the key (tls_main.c do_tls_getsockopt_conf); EBUSY when not configured. */

@@ -375,9 +375,11 @@ static void handshake_step(struct conn *c)
 
 static void handshake_start(struct conn *c)
 {
-	c->ssl = tls_service_new_ssl(&c->svc->tls, c->tls_fd, c->connect_host);
+	char why[256];
+
+	c->ssl = tls_service_new_ssl(&c->svc->tls, c->tls_fd, c->connect_host, why, sizeof(why));
 	if (!c->ssl) {
-		conn_finish(c, RESULT_ERROR, "out of memory for a TLS session");
+		conn_finish(c, RESULT_ERROR, "cannot start TLS: %s", why);
 		return;
 	}
 	set_state(c, CONN_HANDSHAKE);

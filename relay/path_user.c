@@ -9,6 +9,7 @@
 #include "conn.h"
 #include "path.h"
 #include "record_batch.h"
+#include "tlspeer.h"
 
 #include <errno.h>
 #include <openssl/err.h>
@@ -26,20 +27,10 @@ struct user_state {
 
 static void ssl_error_text(struct conn *c, int ret, const char *what, char *buf, size_t len)
 {
-	unsigned long e = ERR_peek_last_error();
+	char reason[300];
 
-	if (ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING ||
-	    (SSL_get_error(c->ssl, ret) == SSL_ERROR_SYSCALL && !e && errno == 0))
-		snprintf(buf, len, "%s: TLS peer closed without close_notify (truncated)", what);
-	else if (SSL_get_error(c->ssl, ret) == SSL_ERROR_SYSCALL && !e)
-		snprintf(buf, len, "%s: TLS side: %s", what, strerror(errno));
-	else {
-		char reason[256] = "unknown TLS error";
-		if (e)
-			ERR_error_string_n(e, reason, sizeof(reason));
-		snprintf(buf, len, "%s: %s", what, reason);
-	}
-	ERR_clear_error();
+	tlspeer_ssl_failure(c->ssl, ret, NULL, reason, sizeof(reason));
+	snprintf(buf, len, "%s: %s", what, reason);
 }
 
 /* An SSL call that did not complete: what it waits for, or false when it failed. */

@@ -13,7 +13,7 @@ struct tls_service {
 	SSL_CTX *ctx;
 	pthread_mutex_t session_lock;
 	SSL_SESSION *session; /* client mode: the newest session, offered for resumption */
-	int keylog_fd;        /* SSLKEYLOGFILE, opened by main; -1: none */
+	int keylog_fd;	      /* SSLKEYLOGFILE, opened by main; -1: none */
 };
 
 /* Loads certificates and keys, CA locations, and every TLS option of the service. keylog_fd:
@@ -23,11 +23,14 @@ int tls_service_init(struct tls_service *ts, const struct conf_service *conf, in
 void tls_service_free(struct tls_service *ts);
 
 /* A new SSL for fd: accept state in server mode; in client mode connect state, SNI and the
- * session to resume. host: the connect host, the default SNI when it is a name. */
-SSL *tls_service_new_ssl(struct tls_service *ts, int fd, const char *host);
+ * session to resume. host: the connect host, the default SNI when it is a name. NULL with the
+ * reason in why (OpenSSL's, or ktls_ssl_attach's) when it cannot be made. */
+SSL *tls_service_new_ssl(struct tls_service *ts, int fd, const char *host, char *why,
+			 size_t whylen);
 
 /* Why SSL_do_handshake (or another SSL call returning ret) failed, in words for the log: the
- * certificate verification result when that was it, OpenSSL's reason otherwise. */
+ * certificate verification result when that was it, OpenSSL's whole error queue otherwise
+ * (tlspeer_ssl_failure). Call it right after the SSL call: it reads errno. */
 void tls_failure_text(SSL *ssl, int ret, char *buf, size_t len);
 
 #endif

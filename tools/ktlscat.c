@@ -8,7 +8,6 @@
  * and the summary says why. The SHA-256 in the summary is computed from the file after the
  * transfer, apart from the data path, so that hashing costs no copy during the transfer.
  * Exit: 0 the whole file went through and the sender's close_notify closed it; 1 otherwise. */
-#define _GNU_SOURCE /* accept4, splice, F_SETPIPE_SZ */
 #include "ktlscat.h"
 
 #include <arpa/inet.h>

@@ -20,7 +20,7 @@ struct ktlscat_opts {
 	const char *addr;	/* HOST:PORT or [HOST:]PORT as given */
 	const char *cert, *key; /* PEM; key defaults to cert (one file holding both, as stunnel) */
 	const char *ca_file;
-	const char *check_host;
+	char *check_host; /* optarg */
 	const char *ciphersuites;
 	int verify; /* stunnel's level 0..4, -1 none */
 	enum ktlscat_ktls ktls;

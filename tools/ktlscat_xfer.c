@@ -3,8 +3,8 @@
  * User space (the fallback): read()+SSL_write(), SSL_read()+write(). Either way a transfer is
  * complete only when the sender's close_notify arrived (RFC 8446 §6.1): an EOF before it is a
  * truncation, never a success. Sockets carry SO_RCVTIMEO/SO_SNDTIMEO, so a stall ends as EAGAIN. */
-#define _GNU_SOURCE /* accept4, splice, F_SETPIPE_SZ */
 #include "ktlscat.h"
+#include "tlspeer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -223,27 +223,25 @@ out:
 	return res;
 }
 
-/* An SSL I/O failure as a result: the peer's missing close_notify is a truncation. */
+/* An SSL I/O failure as a result: the peer's missing close_notify is a truncation. Called right
+ * after the SSL call (tlspeer_ssl_failure reads errno). */
 static enum ktlscat_result ssl_failure(struct ktlscat_xfer *x, const char *what, int ret)
 {
-	int err = SSL_get_error(x->ssl, ret), sys = errno;
-	unsigned long e = ERR_peek_last_error();
-	char reason[160] = "";
+	char reason[200];
+	int sys;
 
-	if (e)
-		ERR_error_string_n(e, reason, sizeof(reason));
-	ERR_clear_error();
-	if ((err == SSL_ERROR_SSL && ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) ||
-	    (err == SSL_ERROR_SYSCALL && !e && !sys)) {
-		snprintf(x->why, sizeof(x->why), "the connection ended without close_notify");
+	switch (tlspeer_ssl_failure(x->ssl, ret, &sys, reason, sizeof(reason))) {
+	case TLSPEER_TRUNCATED:
+		snprintf(x->why, sizeof(x->why), "%s", reason);
 		return KTLSCAT_TRUNCATED;
-	}
-	if (err == SSL_ERROR_SYSCALL && sys)
+	case TLSPEER_SYSCALL:
 		return sys_failure(x, what, sys);
-	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+	case TLSPEER_WANT: /* SO_RCVTIMEO/SO_SNDTIMEO ran out */
 		return sys_failure(x, what, EAGAIN);
-	snprintf(x->why, sizeof(x->why), "%s: %s", what, reason[0] ? reason : "TLS error");
-	return KTLSCAT_ERROR;
+	default:
+		snprintf(x->why, sizeof(x->why), "%s: %s", what, reason);
+		return KTLSCAT_ERROR;
+	}
 }
 
 static enum ktlscat_result wait_close_user(struct ktlscat_xfer *x, int wait_s)
@@ -255,6 +253,7 @@ static enum ktlscat_result wait_close_user(struct ktlscat_xfer *x, int wait_s)
 
 	setsockopt(x->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	for (;;) {
+		ERR_clear_error();
 		errno = 0;
 		n = SSL_read(x->ssl, buf, sizeof(buf));
 		if (n > 0)
@@ -292,6 +291,7 @@ enum ktlscat_result ktlscat_send_user(struct ktlscat_xfer *x, int wait_s)
 			return KTLSCAT_ERROR;
 		}
 		for (ssize_t off = 0; off < n; off += w) {
+			ERR_clear_error();
 			errno = 0;
 			w = SSL_write(x->ssl, buf + off, n - off);
 			if (w <= 0)
@@ -301,8 +301,11 @@ enum ktlscat_result ktlscat_send_user(struct ktlscat_xfer *x, int wait_s)
 		ktlscat_progress_update(x->progress, x->bytes);
 	}
 	/* 0: our close_notify is out, theirs not yet read. */
-	if (SSL_shutdown(x->ssl) < 0)
-		return ssl_failure(x, "close_notify", -1);
+	ERR_clear_error();
+	errno = 0;
+	w = SSL_shutdown(x->ssl);
+	if (w < 0)
+		return ssl_failure(x, "close_notify", w);
 	return wait_close_user(x, wait_s);
 }
 
@@ -313,6 +316,7 @@ enum ktlscat_result ktlscat_recv_user(struct ktlscat_xfer *x)
 	int n;
 
 	for (;;) {
+		ERR_clear_error();
 		errno = 0;
 		n = SSL_read(x->ssl, buf, sizeof(buf));
 		if (n <= 0 && SSL_get_error(x->ssl, n) == SSL_ERROR_ZERO_RETURN)
@@ -332,6 +336,7 @@ enum ktlscat_result ktlscat_recv_user(struct ktlscat_xfer *x)
 		ktlscat_progress_update(x->progress, x->bytes);
 	}
 	/* The peer's close_notify arrived: answer it; a peer already gone changes nothing. */
+	ERR_clear_error();
 	SSL_shutdown(x->ssl);
 	ERR_clear_error();
 	return KTLSCAT_OK;

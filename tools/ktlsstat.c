@@ -16,9 +16,7 @@
 
 #include <linux/tls.h>
 
-#ifndef TCP_ULP
-#define TCP_ULP 31
-#endif
+#include "ktls_compat.h"
 
 #define EXIT_NO_KTLS 2
 #define MAX_COUNTERS 64

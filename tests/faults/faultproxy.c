@@ -34,7 +34,6 @@
  * Exit: 0 when the requested fault was injected (or none was asked for), 2 when the stream ended
  * before it could be, 1 on a usage or socket error.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>

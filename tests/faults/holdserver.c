@@ -13,7 +13,6 @@
  * Runs until killed; "holdserver: ready" on stderr once it listens; one line per accepted
  * connection.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <stdbool.h>
 #include <netinet/in.h>

@@ -11,7 +11,6 @@
  * Exit: 0 when every byte arrived intact both ways, 1 otherwise (also when the kernel has no
  * TLS ULP: in the VM that is a failure, not a reason to skip).
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <linux/tls.h>
 #include <netinet/in.h>
@@ -27,9 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
+#include "../../ktls/ktls_compat.h"
 
 /* The three TLS 1.3 suites the kernel offloads; sizes and offsets from <linux/tls.h>. */
 struct suite {
