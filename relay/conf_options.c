@@ -322,7 +322,8 @@ const struct conf_opt conf_options[] = {
      .deflt = "yes",
      .parse = conf_parse_bool,
      SVC(session_resume),
-     .help = "allow TLS session resumption"},
+     .help = "allow TLS session resumption; no: a server keeps no session and issues no "
+	     "ticket, a client offers none"},
     {.name = "ktls",
      .where = IN_BOTH,
      .syntax = "auto | on | off",

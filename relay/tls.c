@@ -159,6 +159,13 @@ static void setup_sessions(struct tls_service *ts)
 							: SSL_SESS_CACHE_OFF);
 		if (svc->session_resume)
 			SSL_CTX_sess_set_new_cb(ctx, new_session_callback);
+	} else if (!svc->session_resume) {
+		/* As stunnel: no session is kept and no ticket is issued (TLS 1.2 tickets are
+		 * SSL_OP_NO_TICKET; TLS 1.3 would still send stateful tickets without
+		 * num_tickets 0), so a client can only ever make a full handshake. */
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+		SSL_CTX_set_num_tickets(ctx, 0);
 	} else {
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 		SSL_CTX_sess_set_cache_size(ctx, svc->session_cache_size);

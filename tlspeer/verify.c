@@ -114,12 +114,31 @@ static bool cert_matches_names(const struct tlspeer_policy *p, X509 *cert)
 	return list_empty(p->check_host) && list_empty(p->check_ip);
 }
 
+/* Without verifyChain, an error about the peer's own certificate is forgiven only when it says
+ * no more than "issuer unknown": verifyPeer then decides. Any other (self-signed, expired, bad
+ * signature) refuses it with OpenSSL's own error, hence its alert: a self-signed client
+ * certificate not in CAfile gets unknown_ca, as from stunnel 5.68 (seen with s_client -msg). */
+static bool leaf_error_forgivable(X509_STORE_CTX *store)
+{
+	switch (X509_STORE_CTX_get_error(store)) {
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int verify_callback(int ok, X509_STORE_CTX *store)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
 	const struct tlspeer_policy *p = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), policy_index);
 	X509 *cert = X509_STORE_CTX_get_current_cert(store);
 
+	if (!ok && p->peer && X509_STORE_CTX_get_error_depth(store) == 0 &&
+	    !leaf_error_forgivable(store))
+		return 0;
 	if (!ok && !p->chain)
 		ok = 1;
 	/* The peer's own certificate (depth 0) is checked once the chain has been walked. */
