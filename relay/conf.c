@@ -63,6 +63,8 @@ static void service_free(struct conf_service *s)
 	for (size_t i = 0; i < s->n_sockopts; i++)
 		free((char *)s->sockopts[i].text);
 	free(s->sockopts);
+	explicit_bzero(&s->ticket_key, sizeof(s->ticket_key));
+	explicit_bzero(&s->ticket_mac, sizeof(s->ticket_mac));
 }
 
 static void service_defaults(struct conf_service *s)
@@ -303,6 +305,10 @@ static int service_check(struct parse *p, struct conf_service *s, struct meta *m
 		return conf_fail_at(p, m->line, "[%s] sslVersionMax %s is below sslVersionMin %s",
 				    s->name, conf_tls_version_name(s->version_max),
 				    conf_tls_version_name(s->version_min));
+	if (!s->ticket_key.len != !s->ticket_mac.len)
+		return conf_fail_at(
+		    p, m->line, "[%s] 'ticketKeySecret' and 'ticketMacSecret' must be set together",
+		    s->name);
 	if (!s->key && s->cert && !(s->key = strdup(s->cert)))
 		return conf_fail_nomem(p);
 	for (size_t i = 0; !ret && !s->delay && i < s->n_connect; i++)

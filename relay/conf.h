@@ -60,6 +60,13 @@ struct conf_connect {
 	size_t n_addrs; /* 0 when delay = yes */
 };
 
+/* A secret given in hexadecimal (ticketKeySecret, ticketMacSecret): 16 or 32 bytes; len 0: not
+ * set. Wiped when the configuration is freed. */
+struct conf_secret {
+	unsigned char bytes[32];
+	size_t len;
+};
+
 /* Timeouts in seconds (stunnel's defaults in comments). */
 struct conf_timeouts {
 	int busy;    /* TIMEOUTbusy, 300: a handshake or a stalled transfer */
@@ -110,6 +117,10 @@ struct conf_service {
 	long session_cache_size;    /* sessionCacheSize, 0 = unlimited; default 1000 (stunnel) */
 	long session_cache_timeout; /* sessionCacheTimeout seconds, default 300 */
 	bool session_resume;        /* sessionResume, default yes */
+	/* server mode: session tickets sealed with these, so that every relay given the same two
+	 * secrets resumes the others' sessions (stunnel's ticketKeySecret, ticketMacSecret) */
+	struct conf_secret ticket_key;
+	struct conf_secret ticket_mac;
 	enum conf_ktls ktls;
 	long maxconn; /* live connections this service takes at once; 0 = no limit */
 };

@@ -324,6 +324,23 @@ const struct conf_opt conf_options[] = {
      SVC(session_resume),
      .help = "allow TLS session resumption; no: a server keeps no session and issues no "
 	     "ticket, a client offers none"},
+    {.name = "ticketKeySecret",
+     .where = IN_BOTH,
+     .syntax = "HEX",
+     .deflt = "none",
+     .parse = conf_parse_secret,
+     SVC(ticket_key),
+     .help = "server mode: 16 or 32 bytes (hexadecimal, colons allowed) that encrypt session "
+	     "tickets, so that relays given the same ticketKeySecret and ticketMacSecret resume "
+	     "each other's sessions; none: a random key per start"},
+    {.name = "ticketMacSecret",
+     .where = IN_BOTH,
+     .syntax = "HEX",
+     .deflt = "none",
+     .parse = conf_parse_secret,
+     SVC(ticket_mac),
+     .help = "server mode: 16 or 32 bytes (hexadecimal) that authenticate session tickets "
+	     "(HMAC-SHA256); set together with ticketKeySecret"},
     {.name = "ktls",
      .where = IN_BOTH,
      .syntax = "auto | on | off",
@@ -399,8 +416,6 @@ const char *const conf_refused[] = {
     "sessiond",
     "stack",
     "taskbar",
-    "ticketKeySecret",
-    "ticketMacSecret",
     "TIMEOUTocsp",
     "transparent",
     NULL,

@@ -151,6 +151,7 @@ int conf_parse_ssl_version(struct parse *p, const struct conf_opt *opt, const ch
 int conf_parse_version_bound(struct parse *p, const struct conf_opt *opt, const char *value);
 int conf_parse_ssl_options(struct parse *p, const struct conf_opt *opt, const char *value);
 int conf_parse_sni(struct parse *p, const struct conf_opt *opt, const char *value);
+int conf_parse_secret(struct parse *p, const struct conf_opt *opt, const char *value);
 /* "TLSv1.2" for TLS1_2_VERSION, "all" for 0 */
 const char *conf_tls_version_name(int v);
 

@@ -801,6 +801,70 @@ static void session_cache_and_resume(void **state)
 	conf_free(c);
 }
 
+#define KEY16 "00112233445566778899aabbccddeeff"
+#define KEY32 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+static void ticket_secrets_hex_16_or_32_bytes(void **state)
+{
+	struct conf *c =
+	    load_svc("ticketKeySecret = " KEY32 "\n"
+		     "ticketMacSecret = 00:11:22:33:44:55:66:77:88:99:AA:bb:cc:dd:ee:ff\n");
+	const struct conf_service *s = &c->services[0];
+	unsigned char mac[16];
+
+	for (int i = 0; i < 16; i++)
+		mac[i] = (unsigned char)(i * 0x11);
+	assert_int_equal(s->ticket_key.len, 32);
+	for (int i = 0; i < 32; i++)
+		assert_int_equal(s->ticket_key.bytes[i], i);
+	assert_int_equal(s->ticket_mac.len, 16);
+	assert_memory_equal(s->ticket_mac.bytes, mac, 16);
+	conf_free(c);
+	c = load_svc("");
+	assert_int_equal(c->services[0].ticket_key.len, 0);
+	assert_int_equal(c->services[0].ticket_mac.len, 0);
+	conf_free(c);
+}
+
+static void error_ticket_secret_not_hex(void **state)
+{
+	expect_error(
+	    SVC "ticketKeySecret = zz112233445566778899aabbccddeeff\n",
+	    ":5: 'ticketKeySecret': expected 16 or 32 bytes in hexadecimal (32 or 64 digits, "
+	    "colons allowed between bytes)");
+	expect_error(
+	    SVC "ticketMacSecret = 0011223\n",
+	    ":5: 'ticketMacSecret': expected 16 or 32 bytes in hexadecimal (32 or 64 digits, "
+	    "colons allowed between bytes)");
+	expect_error(
+	    SVC "ticketMacSecret = :00112233445566778899aabbccddeeff\n",
+	    ":5: 'ticketMacSecret': expected 16 or 32 bytes in hexadecimal (32 or 64 digits, "
+	    "colons allowed between bytes)");
+	expect_error(
+	    SVC "ticketKeySecret = " KEY32 "00\n",
+	    ":5: 'ticketKeySecret': expected 16 or 32 bytes in hexadecimal (32 or 64 digits, "
+	    "colons allowed between bytes)");
+}
+
+static void error_ticket_secret_length(void **state)
+{
+	expect_error(SVC "ticketKeySecret = 0011\n",
+		     ":5: 'ticketKeySecret': 2 bytes; it must be 16 or 32 bytes (32 or 64 "
+		     "hexadecimal digits)");
+	expect_error(SVC "ticketMacSecret = " KEY16 "00\n",
+		     ":5: 'ticketMacSecret': 17 bytes; it must be 16 or 32 bytes (32 or 64 "
+		     "hexadecimal digits)");
+}
+
+/* stunnel: "ticketKeySecret" and "ticketMacSecret" must be set together */
+static void error_ticket_secrets_together(void **state)
+{
+	expect_error(SVC "ticketKeySecret = " KEY16 "\n",
+		     ":1: [s] 'ticketKeySecret' and 'ticketMacSecret' must be set together");
+	expect_error("ticketMacSecret = " KEY16 "\n" SVC,
+		     ":2: [s] 'ticketKeySecret' and 'ticketMacSecret' must be set together");
+}
+
 static void maxconn_global_default_and_service(void **state)
 {
 	struct conf *c =
@@ -897,6 +961,8 @@ static const struct {
     {"sessionCacheSize", "7", NULL},
     {"sessionCacheTimeout", "7", NULL},
     {"sessionResume", "no", NULL},
+    {"ticketKeySecret", KEY16, INHERIT_BODY "ticketMacSecret = " KEY16 "\n"},
+    {"ticketMacSecret", KEY32, INHERIT_BODY "ticketKeySecret = " KEY16 "\n"},
     {"ktls", "off", NULL},
     {"maxconn", "7", NULL},
 };
@@ -1192,14 +1258,14 @@ static void error_empty_section_name(void **state)
 static void error_refused_stunnel_options(void **state)
 {
 	static const char *const names[] = {
-	    "exec",	"execArgs",    "pty",		"protocol",    "protocolHost",
-	    "engine",	"engineId",    "fips",		"compression", "EGD",
-	    "RNDfile",	"service",     "include",	"OCSP",	       "OCSPaia",
-	    "CRLfile",	"PSKsecrets",  "renegotiation", "reset",       "retry",
-	    "local",	"transparent", "redirect",	"libwrap",     "ident",
-	    "logId",	"stack",       "checkEmail",	"config",      "securityLevel",
-	    "log",	"iconIdle",    "taskbar",	"sessiond",    "ticketKeySecret",
-	    "CAengine", "TIMEOUTocsp", "OCSPrequire",	"engineNum",   "protocolHeader",
+	    "exec",	   "execArgs",	  "pty",	   "protocol",	     "protocolHost",
+	    "engine",	   "engineId",	  "fips",	   "compression",    "EGD",
+	    "RNDfile",	   "service",	  "include",	   "OCSP",	     "OCSPaia",
+	    "CRLfile",	   "PSKsecrets",  "renegotiation", "reset",	     "retry",
+	    "local",	   "transparent", "redirect",	   "libwrap",	     "ident",
+	    "logId",	   "stack",	  "checkEmail",	   "config",	     "securityLevel",
+	    "log",	   "iconIdle",	  "taskbar",	   "sessiond",	     "CAengine",
+	    "TIMEOUTocsp", "OCSPrequire", "engineNum",	   "protocolHeader",
 	};
 
 	expect_error("\nexec = /bin/sh\n",
@@ -1517,6 +1583,8 @@ static const char *const supported[] = {
     "sessionCacheSize",
     "sessionCacheTimeout",
     "sessionResume",
+    "ticketKeySecret",
+    "ticketMacSecret",
     "ktls",
     "maxconn",
 };
@@ -1628,6 +1696,10 @@ int main(void)
 	    cmocka_unit_test(socket_options_each_role),
 	    cmocka_unit_test(timeouts),
 	    cmocka_unit_test(session_cache_and_resume),
+	    cmocka_unit_test(ticket_secrets_hex_16_or_32_bytes),
+	    cmocka_unit_test(error_ticket_secret_not_hex),
+	    cmocka_unit_test(error_ticket_secret_length),
+	    cmocka_unit_test(error_ticket_secrets_together),
 	    cmocka_unit_test(ktls_on_and_off),
 	    cmocka_unit_test(global_service_options_are_defaults),
 	    cmocka_unit_test(service_inherits_every_global_option),
