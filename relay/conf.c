@@ -54,6 +54,8 @@ static void service_free(struct conf_service *s)
 	free(s->key);
 	free(s->ca_file);
 	free(s->ca_path);
+	free(s->crl_file);
+	free(s->crl_path);
 	conf_list_free(s->check_host);
 	conf_list_free(s->check_ip);
 	free(s->ciphers);
@@ -116,6 +118,7 @@ static int service_start(struct parse *p, struct conf_service *s, struct meta *m
 	s->connect = NULL;
 	s->n_connect = 0;
 	s->cert = s->key = s->ca_file = s->ca_path = NULL;
+	s->crl_file = s->crl_path = NULL;
 	s->check_host = s->check_ip = NULL;
 	s->ciphers = s->ciphersuites = s->curves = s->sni = NULL;
 	s->sockopts = NULL;
@@ -128,7 +131,8 @@ static int service_start(struct parse *p, struct conf_service *s, struct meta *m
 	m->check_line = p->defaults_meta.check_line;
 	ret = copy_string(p, &s->name, name) ?: copy_string(p, &s->cert, d->cert) ?:
 	      copy_string(p, &s->key, d->key) ?: copy_string(p, &s->ca_file, d->ca_file) ?:
-	      copy_string(p, &s->ca_path, d->ca_path) ?: copy_string(p, &s->ciphers, d->ciphers) ?:
+	      copy_string(p, &s->ca_path, d->ca_path) ?: copy_string(p, &s->crl_file, d->crl_file) ?:
+	      copy_string(p, &s->crl_path, d->crl_path) ?: copy_string(p, &s->ciphers, d->ciphers) ?:
 	      copy_string(p, &s->ciphersuites, d->ciphersuites) ?:
 	      copy_string(p, &s->curves, d->curves) ?: copy_string(p, &s->sni, d->sni) ?:
 	      copy_list(p, &s->check_host, d->check_host) ?:

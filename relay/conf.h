@@ -92,6 +92,8 @@ struct conf_service {
 	char *key;  /* defaults to cert */
 	char *ca_file;
 	char *ca_path;
+	char *crl_file; /* CRLfile: PEM CRLs; with crl_path, revocation is checked (stunnel) */
+	char *crl_path; /* CRLpath: a directory of hashed CRLs (NAME.r0) */
 	/* verification, as stunnel: verify = 0..4 sets these; verifyChain/verifyPeer set them one
 	 * by one. request_cert: ask the peer for a certificate even if nothing is verified. */
 	bool request_cert;

@@ -77,9 +77,13 @@ static int setup_verification(struct tls_service *ts, char *err, size_t errlen)
 	    .peer = svc->verify_peer,
 	    .check_host = svc->check_host,
 	    .check_ip = svc->check_ip,
+	    .crl_file = svc->crl_file,
+	    .crl_path = svc->crl_path,
 	};
 
 	if (svc->ca_file && must_be_regular("CAfile", svc->ca_file, err, errlen) < 0)
+		return -EINVAL;
+	if (svc->crl_file && must_be_regular("CRLfile", svc->crl_file, err, errlen) < 0)
 		return -EINVAL;
 	if (svc->client && !tlspeer_policy_checks(&policy))
 		relay_log(LOG_WARNING,

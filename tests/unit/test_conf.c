@@ -580,6 +580,25 @@ static void cafile_and_capath(void **state)
 	conf_free(c);
 }
 
+static void crl_file_and_path(void **state)
+{
+	struct conf *c = load_svc("CRLfile = /etc/crl.pem\nCRLpath = /etc/crls\n");
+
+	assert_string_equal(c->services[0].crl_file, "/etc/crl.pem");
+	assert_string_equal(c->services[0].crl_path, "/etc/crls");
+	conf_free(c);
+	c = load_svc("");
+	assert_null(c->services[0].crl_file);
+	assert_null(c->services[0].crl_path);
+	conf_free(c);
+}
+
+static void error_crl_file_empty(void **state)
+{
+	expect_error(SVC "CRLfile =\n", ":5: 'CRLfile' needs a value");
+	expect_error(SVC "CRLpath =\n", ":5: 'CRLpath' needs a value");
+}
+
 static void verify_levels_as_stunnel(void **state)
 {
 	static const struct {
@@ -939,6 +958,8 @@ static const struct {
     {"key", "/k.pem", NULL},
     {"CAfile", "/ca.pem", NULL},
     {"CApath", "/capath", NULL},
+    {"CRLfile", "/crl.pem", NULL},
+    {"CRLpath", "/crls", NULL},
     {"verify", "2", INHERIT_CA},
     {"verifyChain", "yes", INHERIT_CA},
     {"verifyPeer", "yes", INHERIT_CA},
@@ -992,6 +1013,7 @@ static bool same_service(const struct conf_service *a, const struct conf_service
 	if (!same_string(a->name, b->name) || !same_string(a->file, b->file) ||
 	    !same_string(a->cert, b->cert) || !same_string(a->key, b->key) ||
 	    !same_string(a->ca_file, b->ca_file) || !same_string(a->ca_path, b->ca_path) ||
+	    !same_string(a->crl_file, b->crl_file) || !same_string(a->crl_path, b->crl_path) ||
 	    !same_list(a->check_host, b->check_host) || !same_list(a->check_ip, b->check_ip) ||
 	    !same_string(a->ciphers, b->ciphers) ||
 	    !same_string(a->ciphersuites, b->ciphersuites) || !same_string(a->curves, b->curves) ||
@@ -1017,6 +1039,7 @@ static bool same_service(const struct conf_service *a, const struct conf_service
 	x.file = y.file = NULL;
 	x.connect = y.connect = NULL;
 	x.cert = y.cert = x.key = y.key = x.ca_file = y.ca_file = x.ca_path = y.ca_path = NULL;
+	x.crl_file = y.crl_file = x.crl_path = y.crl_path = NULL;
 	x.check_host = y.check_host = x.check_ip = y.check_ip = NULL;
 	x.ciphers = y.ciphers = x.ciphersuites = y.ciphersuites = NULL;
 	x.curves = y.curves = x.sni = y.sni = NULL;
@@ -1261,7 +1284,7 @@ static void error_refused_stunnel_options(void **state)
 	    "exec",	   "execArgs",	  "pty",	   "protocol",	     "protocolHost",
 	    "engine",	   "engineId",	  "fips",	   "compression",    "EGD",
 	    "RNDfile",	   "service",	  "include",	   "OCSP",	     "OCSPaia",
-	    "CRLfile",	   "PSKsecrets",  "renegotiation", "reset",	     "retry",
+	    "OCSPflag",	   "PSKsecrets",  "renegotiation", "reset",	     "retry",
 	    "local",	   "transparent", "redirect",	   "libwrap",	     "ident",
 	    "logId",	   "stack",	  "checkEmail",	   "config",	     "securityLevel",
 	    "log",	   "iconIdle",	  "taskbar",	   "sessiond",	     "CAengine",
@@ -1561,6 +1584,8 @@ static const char *const supported[] = {
     "key",
     "CAfile",
     "CApath",
+    "CRLfile",
+    "CRLpath",
     "verify",
     "verifyChain",
     "verifyPeer",
@@ -1696,6 +1721,8 @@ int main(void)
 	    cmocka_unit_test(socket_options_each_role),
 	    cmocka_unit_test(timeouts),
 	    cmocka_unit_test(session_cache_and_resume),
+	    cmocka_unit_test(crl_file_and_path),
+	    cmocka_unit_test(error_crl_file_empty),
 	    cmocka_unit_test(ticket_secrets_hex_16_or_32_bytes),
 	    cmocka_unit_test(error_ticket_secret_not_hex),
 	    cmocka_unit_test(error_ticket_secret_length),
