@@ -14,6 +14,7 @@
 #include "conf_parse.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -124,7 +125,7 @@ static int service_start(struct parse *p, struct conf_service *s, struct meta *m
 	s->sockopts = NULL;
 	s->n_sockopts = 0;
 
-	s->file = p->conf->path;
+	s->file = p->file;
 	s->line = p->line;
 	m->line = p->line;
 	m->sni_line = p->defaults_meta.sni_line;
@@ -159,10 +160,17 @@ static int section_header(struct parse *p, char *line)
 	name = trim(line + 1);
 	if (!*name)
 		return conf_fail(p, "empty service name '[]'");
-	for (size_t i = 0; i < p->conf->n_services; i++)
-		if (!strcmp(p->conf->services[i].name, name))
+	for (size_t i = 0; i < p->conf->n_services; i++) {
+		const struct conf_service *first = &p->conf->services[i];
+
+		if (strcmp(first->name, name))
+			continue;
+		if (first->file == p->file)
 			return conf_fail(p, "duplicate service name '[%s]' (first on line %d)",
-					 name, p->conf->services[i].line);
+					 name, first->line);
+		return conf_fail(p, "duplicate service name '[%s]' (first at %s:%d)", name,
+				 first->file, first->line);
+	}
 	grown = reallocarray(p->conf->services, p->conf->n_services + 1, sizeof(*grown));
 	if (!grown)
 		return conf_fail_nomem(p);
@@ -274,9 +282,79 @@ static int read_file(struct parse *p, FILE *f)
 	}
 	if (!ret && (ferror(f) || !feof(f))) {
 		ret = errno ? -errno : -EIO;
-		snprintf(p->err, p->errlen, "cannot read %s: %s", p->conf->path, strerror(-ret));
+		snprintf(p->err, p->errlen, "cannot read %s: %s", p->file, strerror(-ret));
 	}
 	free(buf);
+	return ret;
+}
+
+/* ---- include --------------------------------------------------------------------------- */
+
+/* Deeper than this is surely a directory that includes itself. */
+#define CONF_MAX_INCLUDE_DEPTH 8
+
+static int conf_file_filter(const struct dirent *d)
+{
+	size_t len = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && len > 5 && !strcmp(d->d_name + len - 5, ".conf");
+}
+
+/* include = DIRECTORY: every *.conf in it, in ascending (strcmp) order of names, read as if its
+ * lines stood here; errors name the included file and its line. The names are kept in
+ * conf->included: services point to the file they start in. */
+int conf_parse_include(struct parse *p, const struct conf_opt *opt, const char *value)
+{
+	const char *saved_file = p->file;
+	int saved_line = p->line, n, ret = 0;
+	struct dirent **names = NULL;
+	size_t count = 0;
+
+	if (p->depth >= CONF_MAX_INCLUDE_DEPTH)
+		return conf_fail(p, "'include': nested more than %d deep (does %s include itself?)",
+				 CONF_MAX_INCLUDE_DEPTH, value);
+	n = scandir(value, &names, conf_file_filter, alphasort);
+	if (n < 0)
+		return conf_fail(p, "'include': cannot read directory %s: %s", value,
+				 strerror(errno));
+	for (char **f = p->conf->included; f && *f; f++)
+		count++;
+	for (int i = 0; i < n; i++) {
+		char **grown, *name = NULL, why[600];
+		FILE *f = NULL;
+
+		if (!ret && asprintf(&name, "%s/%s", value, names[i]->d_name) < 0) {
+			name = NULL;
+			ret = conf_fail_nomem(p);
+		}
+		if (!ret && !(grown = reallocarray(p->conf->included, count + 2, sizeof(*grown)))) {
+			ret = conf_fail_nomem(p);
+		} else if (!ret) {
+			p->conf->included = grown;
+			grown[count++] = name;
+			grown[count] = NULL;
+			name = NULL;
+			ret = open_conf_file(grown[count - 1], &f, why, sizeof(why));
+			if (ret)
+				conf_fail(p, "'include': %s", why);
+		}
+		if (!ret) {
+			p->file = p->conf->included[count - 1];
+			p->line = 0;
+			p->depth++;
+			ret = read_file(p, f);
+			p->depth--;
+			if (!ret) {
+				p->file = saved_file;
+				p->line = saved_line;
+			}
+		}
+		if (f)
+			fclose(f);
+		free(name);
+		free(names[i]);
+	}
+	free(names);
 	return ret;
 }
 
@@ -327,17 +405,30 @@ static int conf_check(struct parse *p)
 
 	if (!c->n_services)
 		return conf_fail_at(p, 0, "no service defined");
-	for (size_t i = 0; !ret && i < c->n_services; i++)
+	/* a service's lines are in the file its section starts in (a section that goes on into
+	 * the next included file is named by its first) */
+	for (size_t i = 0; !ret && i < c->n_services; i++) {
+		p->file = c->services[i].file;
 		ret = service_check(p, &c->services[i], &p->metas[i]);
+	}
 	for (size_t i = 0; !ret && i < c->n_services; i++)
-		for (size_t j = 0; !ret && j < i; j++)
-			if (conf_accepts_clash(&c->services[i].accept, &c->services[j].accept))
-				ret = conf_fail_at(
-				    p, p->metas[i].accept_line,
-				    "[%s] accept %s clashes with [%s] accept %s (line %d)",
-				    c->services[i].name, c->services[i].accept.text,
-				    c->services[j].name, c->services[j].accept.text,
-				    p->metas[j].accept_line);
+		for (size_t j = 0; !ret && j < i; j++) {
+			const struct conf_service *a = &c->services[i], *b = &c->services[j];
+
+			if (!conf_accepts_clash(&a->accept, &b->accept))
+				continue;
+			p->file = a->file;
+			if (a->file == b->file)
+				ret = conf_fail_at(p, p->metas[i].accept_line,
+						   "[%s] accept %s clashes with [%s] accept %s (line %d)",
+						   a->name, a->accept.text, b->name, b->accept.text,
+						   p->metas[j].accept_line);
+			else
+				ret = conf_fail_at(p, p->metas[i].accept_line,
+						   "[%s] accept %s clashes with [%s] accept %s (%s:%d)",
+						   a->name, a->accept.text, b->name, b->accept.text,
+						   b->file, p->metas[j].accept_line);
+		}
 	return ret;
 }
 
@@ -350,6 +441,7 @@ void conf_free(struct conf *conf)
 	for (size_t i = 0; i < conf->n_services; i++)
 		service_free(&conf->services[i]);
 	free(conf->services);
+	conf_list_free(conf->included);
 	free(conf->path);
 	free(conf->pid);
 	free(conf->chroot);
@@ -385,6 +477,7 @@ int conf_reload(const char *path, bool foreground, const struct conf *running, s
 	c->uid = (uid_t)-1;
 	c->gid = (gid_t)-1;
 	p.conf = c;
+	p.file = c->path;
 	service_defaults(&p.defaults);
 	p.svc = &p.defaults;
 	p.meta = &p.defaults_meta;

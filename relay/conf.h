@@ -77,7 +77,7 @@ struct conf_timeouts {
 
 struct conf_service {
 	char *name; /* the [section] name */
-	const char *file; /* where the section starts (points into struct conf) */
+	const char *file; /* where the section starts (points into struct conf: path or included) */
 	int line;
 
 	bool client; /* client = yes: plaintext in, TLS out */
@@ -129,6 +129,7 @@ struct conf_service {
 
 struct conf {
 	char *path; /* the file loaded */
+	char **included; /* the files `include` read, in order; NULL-terminated */
 
 	enum conf_foreground foreground;
 	char *pid;    /* path inside the chroot; NULL: no pid file */

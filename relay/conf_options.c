@@ -98,6 +98,14 @@ const struct conf_opt conf_options[] = {
      .parse = conf_parse_workers,
      .help = "ktlsrelay: worker threads, each with its own io_uring; 0 means one per CPU"},
 
+    {.name = "include",
+     .where = IN_BOTH,
+     .syntax = "DIRECTORY",
+     .deflt = "none",
+     .parse = conf_parse_include,
+     .help = "read every *.conf file in DIRECTORY, in ascending order of names, as if its lines "
+	     "stood here (stunnel's conf.d); errors name the included file and line"},
+
     /* services */
     {.name = "accept",
      .where = IN_SERVICE,
@@ -397,7 +405,6 @@ const char *const conf_refused[] = {
     "iconError",
     "iconIdle",
     "ident",
-    "include",
     "libwrap",
     "local",
     "log",

@@ -41,7 +41,9 @@ struct meta {
 
 struct parse {
 	struct conf *conf;
+	const char *file; /* the file being read (an included one, or conf->path), for errors */
 	int line;
+	int depth; /* include nesting */
 	struct conf_service *svc; /* the section being read: &defaults or the last service */
 	struct meta *meta;
 	struct conf_service defaults;
@@ -129,6 +131,9 @@ int conf_parse_setuid(struct parse *p, const struct conf_opt *opt, const char *v
 int conf_parse_setgid(struct parse *p, const struct conf_opt *opt, const char *value);
 int conf_parse_pid(struct parse *p, const struct conf_opt *opt, const char *value);
 int conf_parse_workers(struct parse *p, const struct conf_opt *opt, const char *value);
+
+/* include = DIRECTORY (conf.c, which reads files) */
+int conf_parse_include(struct parse *p, const struct conf_opt *opt, const char *value);
 
 /* addresses (conf_addr.c) */
 int conf_parse_accept(struct parse *p, const struct conf_opt *opt, const char *value);

@@ -23,6 +23,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+
 #include <openssl/ssl.h>
 
 static char dir[64];
@@ -1068,7 +1070,8 @@ static void service_inherits_every_global_option(void **state)
 		char global[1024], own[1024], none[1024];
 		struct conf *g, *s, *n;
 
-		if (o->where != IN_BOTH)
+		/* include reads files; it sets no field of its own */
+		if (o->where != IN_BOTH || o->parse == conf_parse_include)
 			continue;
 		for (size_t i = 0; i < sizeof(inherit_values) / sizeof(inherit_values[0]); i++)
 			if (!strcmp(inherit_values[i].name, o->name)) {
@@ -1273,6 +1276,134 @@ static void error_section_not_closed(void **state)
 	expect_error("\n\n\n\n\n\n\n\n[svc\n", ":9: section header '[svc' is not closed");
 }
 
+/* ---- include = DIRECTORY ---------------------------------------------------------------- */
+
+static char inc[160];
+
+/* Writes NAME in the directory `inc` (made on first use) with TEXT. */
+static void write_inc(const char *name, const char *text)
+{
+	char file[256];
+	FILE *f;
+
+	snprintf(inc, sizeof(inc), "%s/inc", dir);
+	mkdir(inc, 0700);
+	snprintf(file, sizeof(file), "%s/%s", inc, name);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Empties and removes `inc`: each include test starts without it, even after one that failed. */
+static void remove_inc(void)
+{
+	struct dirent **names;
+	char file[512];
+	int n;
+
+	snprintf(inc, sizeof(inc), "%s/inc", dir);
+	n = scandir(inc, &names, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		snprintf(file, sizeof(file), "%s/%s", inc, names[i]->d_name);
+		unlink(file);
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+	rmdir(inc);
+}
+
+#define INC_A "[a]\naccept = 127.0.0.1:20011\nconnect = 20012\nclient = yes\n"
+#define INC_B "[b]\naccept = 127.0.0.1:20013\nconnect = 20012\nclient = yes\n"
+
+/* Every *.conf, in ascending order of names, whatever the order they were written in; other
+ * files and hidden ones are not read. */
+static void include_reads_conf_files_in_order(void **state)
+{
+	char text[256], file[256];
+	struct conf *c;
+
+	remove_inc();
+	write_inc("02-b.conf", INC_B);
+	write_inc("01-a.conf", "; the first\n" INC_A);
+	write_inc("notes.txt", "not a configuration\n");
+	write_inc(".x.conf", "not read either\n");
+	snprintf(text, sizeof(text), "debug = 7\ninclude = %s\nTIMEOUTidle = 9\n", inc);
+	c = load(text);
+	assert_int_equal(c->n_services, 2);
+	assert_string_equal(c->services[0].name, "a");
+	assert_string_equal(c->services[1].name, "b");
+	snprintf(file, sizeof(file), "%s/01-a.conf", inc);
+	assert_string_equal(c->services[0].file, file);
+	assert_int_equal(c->services[0].line, 2);
+	/* the lines after include are read too, in the section the included files ended in */
+	assert_int_equal(c->debug_level, 7);
+	assert_int_equal(c->services[0].timeouts.idle, 43200);
+	assert_int_equal(c->services[1].timeouts.idle, 9);
+	conf_free(c);
+	remove_inc();
+}
+
+/* Inside a service, the included lines belong to it (as stunnel reads them). */
+static void include_inside_a_service(void **state)
+{
+	char text[256];
+	struct conf *c;
+
+	remove_inc();
+	write_inc("s.conf", "connect = 20022\nTIMEOUTidle = 9\n");
+	snprintf(text, sizeof(text), "[s]\naccept = 127.0.0.1:20021\nclient = yes\ninclude = %s\n",
+		 inc);
+	c = load(text);
+	assert_int_equal(c->services[0].n_connect, 1);
+	assert_int_equal(c->services[0].timeouts.idle, 9);
+	conf_free(c);
+	remove_inc();
+}
+
+static void error_in_included_file_names_it(void **state)
+{
+	char text[256], expected[512];
+
+	remove_inc();
+	write_inc("01-a.conf", "[a]\naccept = 127.0.0.1:20011\nbogus = 1\n");
+	snprintf(text, sizeof(text), "\ninclude = %s\n", inc);
+	write_text(text);
+	snprintf(expected, sizeof(expected), "%s/01-a.conf:3: unknown option 'bogus'", inc);
+	assert_int_equal(conf_load(path, false, &(struct conf *){NULL}, err, sizeof(err)), -1);
+	assert_string_equal(err, expected);
+	/* found after the whole file is read: still the included file and the section's line */
+	write_inc("01-a.conf", "\n[a]\naccept = 127.0.0.1:20011\nclient = yes\n");
+	snprintf(expected, sizeof(expected), "%s/01-a.conf:2: [a] needs 'connect'", inc);
+	assert_int_equal(conf_load(path, false, &(struct conf *){NULL}, err, sizeof(err)), -1);
+	assert_string_equal(err, expected);
+	remove_inc();
+}
+
+static void error_include_missing_directory(void **state)
+{
+	expect_error("\ninclude = /nonexistent/conf.d\n",
+		     ":2: 'include': cannot read directory /nonexistent/conf.d: No such file or "
+		     "directory");
+}
+
+static void error_include_itself(void **state)
+{
+	char text[256], expected[512];
+
+	remove_inc();
+	snprintf(text, sizeof(text), "include = %s/inc\n", dir);
+	write_inc("loop.conf", text);
+	write_text(text);
+	snprintf(expected, sizeof(expected),
+		 "%s/loop.conf:1: 'include': nested more than 8 deep (does %s include itself?)",
+		 inc, inc);
+	assert_int_equal(conf_load(path, false, &(struct conf *){NULL}, err, sizeof(err)), -1);
+	assert_string_equal(err, expected);
+	remove_inc();
+}
+
 static void error_empty_section_name(void **state)
 {
 	expect_error("[ ]\n", ":1: empty service name '[]'");
@@ -1283,7 +1414,7 @@ static void error_refused_stunnel_options(void **state)
 	static const char *const names[] = {
 	    "exec",	   "execArgs",	  "pty",	   "protocol",	     "protocolHost",
 	    "engine",	   "engineId",	  "fips",	   "compression",    "EGD",
-	    "RNDfile",	   "service",	  "include",	   "OCSP",	     "OCSPaia",
+	    "RNDfile",	   "service",	  "OCSPnonce",	   "OCSP",	     "OCSPaia",
 	    "OCSPflag",	   "PSKsecrets",  "renegotiation", "reset",	     "retry",
 	    "local",	   "transparent", "redirect",	   "libwrap",	     "ident",
 	    "logId",	   "stack",	  "checkEmail",	   "config",	     "securityLevel",
@@ -1567,6 +1698,7 @@ static void error_bad_numbers(void **state)
 /* Every supported option; a new one needs a line here (and a test above). */
 static const char *const supported[] = {
     "foreground",
+    "include",
     "pid",
     "chroot",
     "setuid",
@@ -1721,6 +1853,11 @@ int main(void)
 	    cmocka_unit_test(socket_options_each_role),
 	    cmocka_unit_test(timeouts),
 	    cmocka_unit_test(session_cache_and_resume),
+	    cmocka_unit_test(include_reads_conf_files_in_order),
+	    cmocka_unit_test(include_inside_a_service),
+	    cmocka_unit_test(error_in_included_file_names_it),
+	    cmocka_unit_test(error_include_missing_directory),
+	    cmocka_unit_test(error_include_itself),
 	    cmocka_unit_test(crl_file_and_path),
 	    cmocka_unit_test(error_crl_file_empty),
 	    cmocka_unit_test(ticket_secrets_hex_16_or_32_bytes),
