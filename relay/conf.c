@@ -73,6 +73,7 @@ static void service_free(struct conf_service *s)
 static void service_defaults(struct conf_service *s)
 {
 	memset(s, 0, sizeof(*s));
+	s->security_level = 2;
 	s->failover = CONF_FAILOVER_RR;
 	/* stunnel's defaults (sslVersionMin = TLSv1, sslVersionMax = all), so that a stunnel.conf
 	 * without sslVersion talks to the same peers. OpenSSL 3.0 allows TLS 1.0 and 1.1 only at

@@ -108,6 +108,7 @@ struct conf_service {
 	char *curves;       /* groups list; NULL: OpenSSL's default */
 	int version_min;    /* TLS1_2_VERSION, TLS1_3_VERSION, ... 0 = no bound */
 	int version_max;    /* defaults: min TLS1_VERSION, max 0 (stunnel's) */
+	int security_level; /* securityLevel 0..5, default 2 (stunnel sets it, whatever OpenSSL's) */
 	unsigned long long options_set;   /* SSL_OP_* to set */
 	unsigned long long options_clear; /* SSL_OP_* to clear ("options = -NAME") */
 	char *sni; /* client: server name to send; NULL: the first connect host if it is a name;

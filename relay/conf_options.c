@@ -274,6 +274,15 @@ const struct conf_opt conf_options[] = {
      .parse = conf_parse_version_bound,
      SVC(version_max),
      .help = "highest TLS version"},
+    {.name = "securityLevel",
+     .where = IN_BOTH,
+     .syntax = "0..5",
+     .deflt = "2",
+     .parse = conf_parse_security_level,
+     SVC(security_level),
+     .help =
+	 "OpenSSL's security level: 2 refuses RSA and DH keys under 2048 bits and ECC keys "
+	 "under 224; 0 permits everything, 3 and up refuse more (man SSL_CTX_set_security_level)"},
     {.name = "options",
      .where = IN_BOTH,
      .syntax = "[-]NAME",
@@ -431,7 +440,6 @@ const char *const conf_refused[] = {
     "RNDbytes",
     "RNDfile",
     "RNDoverwrite",
-    "securityLevel",
     "service",
     "sessiond",
     "stack",

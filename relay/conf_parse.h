@@ -157,6 +157,8 @@ int conf_parse_version_bound(struct parse *p, const struct conf_opt *opt, const 
 int conf_parse_ssl_options(struct parse *p, const struct conf_opt *opt, const char *value);
 int conf_parse_sni(struct parse *p, const struct conf_opt *opt, const char *value);
 int conf_parse_secret(struct parse *p, const struct conf_opt *opt, const char *value);
+int conf_parse_security_level(struct parse *p, const struct conf_opt *opt, const char *value);
+int conf_parse_reset(struct parse *p, const struct conf_opt *opt, const char *value);
 /* "TLSv1.2" for TLS1_2_VERSION, "all" for 0 */
 const char *conf_tls_version_name(int v);
 

@@ -257,6 +257,20 @@ int conf_parse_secret(struct parse *p, const struct conf_opt *opt, const char *v
 	return 0;
 }
 
+/* OpenSSL's levels 0 to 5 (SSL_CTX_set_security_level), as stunnel. */
+int conf_parse_security_level(struct parse *p, const struct conf_opt *opt, const char *value)
+{
+	int *level = conf_field(p, opt, sizeof(*level));
+	long n;
+
+	if (!level)
+		return -EINVAL;
+	if (!conf_parse_number(value, 0, 5, &n))
+		return conf_fail(p, "'%s': expected a level 0 to 5, got '%s'", opt->name, value);
+	*level = (int)n;
+	return 0;
+}
+
 /* Client mode only; server mode's `sni = service:pattern` is checked once `client` is known. */
 int conf_parse_sni(struct parse *p, const struct conf_opt *opt, const char *value)
 {

@@ -128,6 +128,8 @@ static int setup_protocol(struct tls_service *ts, char *err, size_t errlen)
 	const struct conf_service *svc = ts->conf;
 	SSL_CTX *ctx = ts->ctx;
 
+	/* before the certificate is loaded: the level decides which keys are acceptable */
+	SSL_CTX_set_security_level(ctx, svc->security_level);
 	if (!SSL_CTX_set_min_proto_version(ctx, svc->version_min) ||
 	    !SSL_CTX_set_max_proto_version(ctx, svc->version_max)) {
 		tlspeer_error_text("sslVersionMin/sslVersionMax", err, errlen);

@@ -974,6 +974,7 @@ static const struct {
     {"sslVersion", "TLSv1.2", NULL},
     {"sslVersionMin", "TLSv1.2", NULL},
     {"sslVersionMax", "TLSv1.3", NULL},
+    {"securityLevel", "0", NULL},
     {"options", "NO_TICKET", NULL},
     {"sni", "name.example", NULL},
     {"socket", "l:TCP_NODELAY=1", NULL},
@@ -1404,6 +1405,25 @@ static void error_include_itself(void **state)
 	remove_inc();
 }
 
+static void security_level_default_2_and_set(void **state)
+{
+	struct conf *c = load_svc("securityLevel = 0\n");
+
+	assert_int_equal(c->services[0].security_level, 0);
+	conf_free(c);
+	c = load_svc("");
+	assert_int_equal(c->services[0].security_level, 2);
+	conf_free(c);
+}
+
+static void error_security_level(void **state)
+{
+	expect_error(SVC "securityLevel = 6\n",
+		     ":5: 'securityLevel': expected a level 0 to 5, got '6'");
+	expect_error(SVC "securityLevel = high\n",
+		     ":5: 'securityLevel': expected a level 0 to 5, got 'high'");
+}
+
 static void error_empty_section_name(void **state)
 {
 	expect_error("[ ]\n", ":1: empty service name '[]'");
@@ -1417,7 +1437,7 @@ static void error_refused_stunnel_options(void **state)
 	    "RNDfile",	   "service",	  "OCSPnonce",	   "OCSP",	     "OCSPaia",
 	    "OCSPflag",	   "PSKsecrets",  "renegotiation", "reset",	     "retry",
 	    "local",	   "transparent", "redirect",	   "libwrap",	     "ident",
-	    "logId",	   "stack",	  "checkEmail",	   "config",	     "securityLevel",
+	    "logId",	   "stack",	  "checkEmail",	   "config",	     "OCSPrequire",
 	    "log",	   "iconIdle",	  "taskbar",	   "sessiond",	     "CAengine",
 	    "TIMEOUTocsp", "OCSPrequire", "engineNum",	   "protocolHeader",
 	};
@@ -1730,6 +1750,7 @@ static const char *const supported[] = {
     "sslVersion",
     "sslVersionMin",
     "sslVersionMax",
+    "securityLevel",
     "options",
     "sni",
     "socket",
@@ -1853,6 +1874,8 @@ int main(void)
 	    cmocka_unit_test(socket_options_each_role),
 	    cmocka_unit_test(timeouts),
 	    cmocka_unit_test(session_cache_and_resume),
+	    cmocka_unit_test(security_level_default_2_and_set),
+	    cmocka_unit_test(error_security_level),
 	    cmocka_unit_test(include_reads_conf_files_in_order),
 	    cmocka_unit_test(include_inside_a_service),
 	    cmocka_unit_test(error_in_included_file_names_it),
