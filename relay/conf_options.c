@@ -373,6 +373,13 @@ const struct conf_opt conf_options[] = {
      SVC(ticket_mac),
      .help = "server mode: 16 or 32 bytes (hexadecimal) that authenticate session tickets "
 	     "(HMAC-SHA256); set together with ticketKeySecret"},
+    {.name = "reset",
+     .where = IN_BOTH,
+     .syntax = "yes",
+     .deflt = "yes",
+     .parse = conf_parse_reset,
+     .help = "reset (TCP RST) the other side after an error, a timeout or a TLS end without "
+	     "close_notify; reset = no is refused: a truncated transfer must never end cleanly"},
     {.name = "ktls",
      .where = IN_BOTH,
      .syntax = "auto | on | off",
@@ -435,7 +442,6 @@ const char *const conf_refused[] = {
     "pty",
     "redirect",
     "renegotiation",
-    "reset",
     "retry",
     "RNDbytes",
     "RNDfile",

@@ -271,6 +271,23 @@ int conf_parse_security_level(struct parse *p, const struct conf_opt *opt, const
 	return 0;
 }
 
+/* reset = yes is what the relay always does: an error, a timeout or an unclean TLS end resets
+ * the other side. stunnel's reset = no (a FIN instead) would make a truncated transfer look
+ * complete to the program behind the relay: refused, with the reason. */
+int conf_parse_reset(struct parse *p, const struct conf_opt *opt, const char *value)
+{
+	const struct keyword *w = conf_keyword_find(conf_yes_no, value);
+
+	if (!w)
+		return conf_fail(p, "'reset': expected yes or no, got '%s'", value);
+	if (!w->value)
+		return conf_fail(
+		    p, "'reset = no' is not supported: ktlsrelay always resets the other "
+		       "side after an error, a timeout or a TLS end without close_notify, "
+		       "so that a truncated transfer never ends cleanly");
+	return 0;
+}
+
 /* Client mode only; server mode's `sni = service:pattern` is checked once `client` is known. */
 int conf_parse_sni(struct parse *p, const struct conf_opt *opt, const char *value)
 {

@@ -1071,8 +1071,9 @@ static void service_inherits_every_global_option(void **state)
 		char global[1024], own[1024], none[1024];
 		struct conf *g, *s, *n;
 
-		/* include reads files; it sets no field of its own */
-		if (o->where != IN_BOTH || o->parse == conf_parse_include)
+		/* include reads files and reset = yes is the only value: no field of their own */
+		if (o->where != IN_BOTH || o->parse == conf_parse_include ||
+		    o->parse == conf_parse_reset)
 			continue;
 		for (size_t i = 0; i < sizeof(inherit_values) / sizeof(inherit_values[0]); i++)
 			if (!strcmp(inherit_values[i].name, o->name)) {
@@ -1424,6 +1425,21 @@ static void error_security_level(void **state)
 		     ":5: 'securityLevel': expected a level 0 to 5, got 'high'");
 }
 
+static void reset_yes_accepted(void **state)
+{
+	conf_free(load("reset = yes\n" SVC "reset = yes\n"));
+}
+
+static void error_reset_no_refused_with_reason(void **state)
+{
+	expect_error(
+	    SVC "reset = no\n",
+	    ":5: 'reset = no' is not supported: ktlsrelay always resets the other side after "
+	    "an error, a timeout or a TLS end without close_notify, so that a truncated "
+	    "transfer never ends cleanly");
+	expect_error(SVC "reset = maybe\n", ":5: 'reset': expected yes or no, got 'maybe'");
+}
+
 static void error_empty_section_name(void **state)
 {
 	expect_error("[ ]\n", ":1: empty service name '[]'");
@@ -1435,9 +1451,9 @@ static void error_refused_stunnel_options(void **state)
 	    "exec",	   "execArgs",	  "pty",	   "protocol",	     "protocolHost",
 	    "engine",	   "engineId",	  "fips",	   "compression",    "EGD",
 	    "RNDfile",	   "service",	  "OCSPnonce",	   "OCSP",	     "OCSPaia",
-	    "OCSPflag",	   "PSKsecrets",  "renegotiation", "reset",	     "retry",
+	    "OCSPflag",	   "PSKsecrets",  "renegotiation", "iconError",	     "retry",
 	    "local",	   "transparent", "redirect",	   "libwrap",	     "ident",
-	    "logId",	   "stack",	  "checkEmail",	   "config",	     "OCSPrequire",
+	    "logId",	   "stack",	  "checkEmail",	   "config",	     "PSKidentity",
 	    "log",	   "iconIdle",	  "taskbar",	   "sessiond",	     "CAengine",
 	    "TIMEOUTocsp", "OCSPrequire", "engineNum",	   "protocolHeader",
 	};
@@ -1763,6 +1779,7 @@ static const char *const supported[] = {
     "sessionResume",
     "ticketKeySecret",
     "ticketMacSecret",
+    "reset",
     "ktls",
     "maxconn",
 };
@@ -1874,6 +1891,8 @@ int main(void)
 	    cmocka_unit_test(socket_options_each_role),
 	    cmocka_unit_test(timeouts),
 	    cmocka_unit_test(session_cache_and_resume),
+	    cmocka_unit_test(reset_yes_accepted),
+	    cmocka_unit_test(error_reset_no_refused_with_reason),
 	    cmocka_unit_test(security_level_default_2_and_set),
 	    cmocka_unit_test(error_security_level),
 	    cmocka_unit_test(include_reads_conf_files_in_order),
