@@ -14,6 +14,7 @@
 #include "conf_parse.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -54,6 +55,8 @@ static void service_free(struct conf_service *s)
 	free(s->key);
 	free(s->ca_file);
 	free(s->ca_path);
+	free(s->crl_file);
+	free(s->crl_path);
 	conf_list_free(s->check_host);
 	conf_list_free(s->check_ip);
 	free(s->ciphers);
@@ -63,11 +66,14 @@ static void service_free(struct conf_service *s)
 	for (size_t i = 0; i < s->n_sockopts; i++)
 		free((char *)s->sockopts[i].text);
 	free(s->sockopts);
+	explicit_bzero(&s->ticket_key, sizeof(s->ticket_key));
+	explicit_bzero(&s->ticket_mac, sizeof(s->ticket_mac));
 }
 
 static void service_defaults(struct conf_service *s)
 {
 	memset(s, 0, sizeof(*s));
+	s->security_level = 2;
 	s->failover = CONF_FAILOVER_RR;
 	/* stunnel's defaults (sslVersionMin = TLSv1, sslVersionMax = all), so that a stunnel.conf
 	 * without sslVersion talks to the same peers. OpenSSL 3.0 allows TLS 1.0 and 1.1 only at
@@ -114,19 +120,21 @@ static int service_start(struct parse *p, struct conf_service *s, struct meta *m
 	s->connect = NULL;
 	s->n_connect = 0;
 	s->cert = s->key = s->ca_file = s->ca_path = NULL;
+	s->crl_file = s->crl_path = NULL;
 	s->check_host = s->check_ip = NULL;
 	s->ciphers = s->ciphersuites = s->curves = s->sni = NULL;
 	s->sockopts = NULL;
 	s->n_sockopts = 0;
 
-	s->file = p->conf->path;
+	s->file = p->file;
 	s->line = p->line;
 	m->line = p->line;
 	m->sni_line = p->defaults_meta.sni_line;
 	m->check_line = p->defaults_meta.check_line;
 	ret = copy_string(p, &s->name, name) ?: copy_string(p, &s->cert, d->cert) ?:
 	      copy_string(p, &s->key, d->key) ?: copy_string(p, &s->ca_file, d->ca_file) ?:
-	      copy_string(p, &s->ca_path, d->ca_path) ?: copy_string(p, &s->ciphers, d->ciphers) ?:
+	      copy_string(p, &s->ca_path, d->ca_path) ?: copy_string(p, &s->crl_file, d->crl_file) ?:
+	      copy_string(p, &s->crl_path, d->crl_path) ?: copy_string(p, &s->ciphers, d->ciphers) ?:
 	      copy_string(p, &s->ciphersuites, d->ciphersuites) ?:
 	      copy_string(p, &s->curves, d->curves) ?: copy_string(p, &s->sni, d->sni) ?:
 	      copy_list(p, &s->check_host, d->check_host) ?:
@@ -153,10 +161,17 @@ static int section_header(struct parse *p, char *line)
 	name = trim(line + 1);
 	if (!*name)
 		return conf_fail(p, "empty service name '[]'");
-	for (size_t i = 0; i < p->conf->n_services; i++)
-		if (!strcmp(p->conf->services[i].name, name))
+	for (size_t i = 0; i < p->conf->n_services; i++) {
+		const struct conf_service *first = &p->conf->services[i];
+
+		if (strcmp(first->name, name))
+			continue;
+		if (first->file == p->file)
 			return conf_fail(p, "duplicate service name '[%s]' (first on line %d)",
-					 name, p->conf->services[i].line);
+					 name, first->line);
+		return conf_fail(p, "duplicate service name '[%s]' (first at %s:%d)", name,
+				 first->file, first->line);
+	}
 	grown = reallocarray(p->conf->services, p->conf->n_services + 1, sizeof(*grown));
 	if (!grown)
 		return conf_fail_nomem(p);
@@ -268,9 +283,79 @@ static int read_file(struct parse *p, FILE *f)
 	}
 	if (!ret && (ferror(f) || !feof(f))) {
 		ret = errno ? -errno : -EIO;
-		snprintf(p->err, p->errlen, "cannot read %s: %s", p->conf->path, strerror(-ret));
+		snprintf(p->err, p->errlen, "cannot read %s: %s", p->file, strerror(-ret));
 	}
 	free(buf);
+	return ret;
+}
+
+/* ---- include --------------------------------------------------------------------------- */
+
+/* Deeper than this is surely a directory that includes itself. */
+#define CONF_MAX_INCLUDE_DEPTH 8
+
+static int conf_file_filter(const struct dirent *d)
+{
+	size_t len = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && len > 5 && !strcmp(d->d_name + len - 5, ".conf");
+}
+
+/* include = DIRECTORY: every *.conf in it, in ascending (strcmp) order of names, read as if its
+ * lines stood here; errors name the included file and its line. The names are kept in
+ * conf->included: services point to the file they start in. */
+int conf_parse_include(struct parse *p, const struct conf_opt *opt, const char *value)
+{
+	const char *saved_file = p->file;
+	int saved_line = p->line, n, ret = 0;
+	struct dirent **names = NULL;
+	size_t count = 0;
+
+	if (p->depth >= CONF_MAX_INCLUDE_DEPTH)
+		return conf_fail(p, "'include': nested more than %d deep (does %s include itself?)",
+				 CONF_MAX_INCLUDE_DEPTH, value);
+	n = scandir(value, &names, conf_file_filter, alphasort);
+	if (n < 0)
+		return conf_fail(p, "'include': cannot read directory %s: %s", value,
+				 strerror(errno));
+	for (char **f = p->conf->included; f && *f; f++)
+		count++;
+	for (int i = 0; i < n; i++) {
+		char **grown, *name = NULL, why[600];
+		FILE *f = NULL;
+
+		if (!ret && asprintf(&name, "%s/%s", value, names[i]->d_name) < 0) {
+			name = NULL;
+			ret = conf_fail_nomem(p);
+		}
+		if (!ret && !(grown = reallocarray(p->conf->included, count + 2, sizeof(*grown)))) {
+			ret = conf_fail_nomem(p);
+		} else if (!ret) {
+			p->conf->included = grown;
+			grown[count++] = name;
+			grown[count] = NULL;
+			name = NULL;
+			ret = open_conf_file(grown[count - 1], &f, why, sizeof(why));
+			if (ret)
+				conf_fail(p, "'include': %s", why);
+		}
+		if (!ret) {
+			p->file = p->conf->included[count - 1];
+			p->line = 0;
+			p->depth++;
+			ret = read_file(p, f);
+			p->depth--;
+			if (!ret) {
+				p->file = saved_file;
+				p->line = saved_line;
+			}
+		}
+		if (f)
+			fclose(f);
+		free(name);
+		free(names[i]);
+	}
+	free(names);
 	return ret;
 }
 
@@ -303,6 +388,10 @@ static int service_check(struct parse *p, struct conf_service *s, struct meta *m
 		return conf_fail_at(p, m->line, "[%s] sslVersionMax %s is below sslVersionMin %s",
 				    s->name, conf_tls_version_name(s->version_max),
 				    conf_tls_version_name(s->version_min));
+	if (!s->ticket_key.len != !s->ticket_mac.len)
+		return conf_fail_at(
+		    p, m->line, "[%s] 'ticketKeySecret' and 'ticketMacSecret' must be set together",
+		    s->name);
 	if (!s->key && s->cert && !(s->key = strdup(s->cert)))
 		return conf_fail_nomem(p);
 	for (size_t i = 0; !ret && !s->delay && i < s->n_connect; i++)
@@ -317,17 +406,30 @@ static int conf_check(struct parse *p)
 
 	if (!c->n_services)
 		return conf_fail_at(p, 0, "no service defined");
-	for (size_t i = 0; !ret && i < c->n_services; i++)
+	/* a service's lines are in the file its section starts in (a section that goes on into
+	 * the next included file is named by its first) */
+	for (size_t i = 0; !ret && i < c->n_services; i++) {
+		p->file = c->services[i].file;
 		ret = service_check(p, &c->services[i], &p->metas[i]);
+	}
 	for (size_t i = 0; !ret && i < c->n_services; i++)
-		for (size_t j = 0; !ret && j < i; j++)
-			if (conf_accepts_clash(&c->services[i].accept, &c->services[j].accept))
-				ret = conf_fail_at(
-				    p, p->metas[i].accept_line,
-				    "[%s] accept %s clashes with [%s] accept %s (line %d)",
-				    c->services[i].name, c->services[i].accept.text,
-				    c->services[j].name, c->services[j].accept.text,
-				    p->metas[j].accept_line);
+		for (size_t j = 0; !ret && j < i; j++) {
+			const struct conf_service *a = &c->services[i], *b = &c->services[j];
+
+			if (!conf_accepts_clash(&a->accept, &b->accept))
+				continue;
+			p->file = a->file;
+			if (a->file == b->file)
+				ret = conf_fail_at(p, p->metas[i].accept_line,
+						   "[%s] accept %s clashes with [%s] accept %s (line %d)",
+						   a->name, a->accept.text, b->name, b->accept.text,
+						   p->metas[j].accept_line);
+			else
+				ret = conf_fail_at(p, p->metas[i].accept_line,
+						   "[%s] accept %s clashes with [%s] accept %s (%s:%d)",
+						   a->name, a->accept.text, b->name, b->accept.text,
+						   b->file, p->metas[j].accept_line);
+		}
 	return ret;
 }
 
@@ -340,6 +442,7 @@ void conf_free(struct conf *conf)
 	for (size_t i = 0; i < conf->n_services; i++)
 		service_free(&conf->services[i]);
 	free(conf->services);
+	conf_list_free(conf->included);
 	free(conf->path);
 	free(conf->pid);
 	free(conf->chroot);
@@ -375,6 +478,7 @@ int conf_reload(const char *path, bool foreground, const struct conf *running, s
 	c->uid = (uid_t)-1;
 	c->gid = (gid_t)-1;
 	p.conf = c;
+	p.file = c->path;
 	service_defaults(&p.defaults);
 	p.svc = &p.defaults;
 	p.meta = &p.defaults_meta;

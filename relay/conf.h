@@ -60,6 +60,13 @@ struct conf_connect {
 	size_t n_addrs; /* 0 when delay = yes */
 };
 
+/* A secret given in hexadecimal (ticketKeySecret, ticketMacSecret): 16 or 32 bytes; len 0: not
+ * set. Wiped when the configuration is freed. */
+struct conf_secret {
+	unsigned char bytes[32];
+	size_t len;
+};
+
 /* Timeouts in seconds (stunnel's defaults in comments). */
 struct conf_timeouts {
 	int busy;    /* TIMEOUTbusy, 300: a handshake or a stalled transfer */
@@ -70,7 +77,7 @@ struct conf_timeouts {
 
 struct conf_service {
 	char *name; /* the [section] name */
-	const char *file; /* where the section starts (points into struct conf) */
+	const char *file; /* where the section starts (points into struct conf: path or included) */
 	int line;
 
 	bool client; /* client = yes: plaintext in, TLS out */
@@ -85,6 +92,8 @@ struct conf_service {
 	char *key;  /* defaults to cert */
 	char *ca_file;
 	char *ca_path;
+	char *crl_file; /* CRLfile: PEM CRLs; with crl_path, revocation is checked (stunnel) */
+	char *crl_path; /* CRLpath: a directory of hashed CRLs (NAME.r0) */
 	/* verification, as stunnel: verify = 0..4 sets these; verifyChain/verifyPeer set them one
 	 * by one. request_cert: ask the peer for a certificate even if nothing is verified. */
 	bool request_cert;
@@ -99,6 +108,7 @@ struct conf_service {
 	char *curves;       /* groups list; NULL: OpenSSL's default */
 	int version_min;    /* TLS1_2_VERSION, TLS1_3_VERSION, ... 0 = no bound */
 	int version_max;    /* defaults: min TLS1_VERSION, max 0 (stunnel's) */
+	int security_level; /* securityLevel 0..5, default 2 (stunnel sets it, whatever OpenSSL's) */
 	unsigned long long options_set;   /* SSL_OP_* to set */
 	unsigned long long options_clear; /* SSL_OP_* to clear ("options = -NAME") */
 	char *sni; /* client: server name to send; NULL: the first connect host if it is a name;
@@ -110,12 +120,17 @@ struct conf_service {
 	long session_cache_size;    /* sessionCacheSize, 0 = unlimited; default 1000 (stunnel) */
 	long session_cache_timeout; /* sessionCacheTimeout seconds, default 300 */
 	bool session_resume;        /* sessionResume, default yes */
+	/* server mode: session tickets sealed with these, so that every relay given the same two
+	 * secrets resumes the others' sessions (stunnel's ticketKeySecret, ticketMacSecret) */
+	struct conf_secret ticket_key;
+	struct conf_secret ticket_mac;
 	enum conf_ktls ktls;
 	long maxconn; /* live connections this service takes at once; 0 = no limit */
 };
 
 struct conf {
 	char *path; /* the file loaded */
+	char **included; /* the files `include` read, in order; NULL-terminated */
 
 	enum conf_foreground foreground;
 	char *pid;    /* path inside the chroot; NULL: no pid file */

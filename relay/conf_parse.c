@@ -17,10 +17,12 @@ static int vfail_at(struct parse *p, int line, const char *fmt, va_list ap)
 {
 	int n = 0;
 
+	const char *file = p->file ? p->file : p->conf->path;
+
 	if (line > 0)
-		n = snprintf(p->err, p->errlen, "%s:%d: ", p->conf->path, line);
+		n = snprintf(p->err, p->errlen, "%s:%d: ", file, line);
 	else
-		n = snprintf(p->err, p->errlen, "%s: ", p->conf->path);
+		n = snprintf(p->err, p->errlen, "%s: ", file);
 	if (n >= 0 && (size_t)n < p->errlen)
 		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
 	return -EINVAL;

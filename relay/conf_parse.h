@@ -41,7 +41,9 @@ struct meta {
 
 struct parse {
 	struct conf *conf;
+	const char *file; /* the file being read (an included one, or conf->path), for errors */
 	int line;
+	int depth; /* include nesting */
 	struct conf_service *svc; /* the section being read: &defaults or the last service */
 	struct meta *meta;
 	struct conf_service defaults;
@@ -130,6 +132,9 @@ int conf_parse_setgid(struct parse *p, const struct conf_opt *opt, const char *v
 int conf_parse_pid(struct parse *p, const struct conf_opt *opt, const char *value);
 int conf_parse_workers(struct parse *p, const struct conf_opt *opt, const char *value);
 
+/* include = DIRECTORY (conf.c, which reads files) */
+int conf_parse_include(struct parse *p, const struct conf_opt *opt, const char *value);
+
 /* addresses (conf_addr.c) */
 int conf_parse_accept(struct parse *p, const struct conf_opt *opt, const char *value);
 int conf_parse_connect(struct parse *p, const struct conf_opt *opt, const char *value);
@@ -151,6 +156,9 @@ int conf_parse_ssl_version(struct parse *p, const struct conf_opt *opt, const ch
 int conf_parse_version_bound(struct parse *p, const struct conf_opt *opt, const char *value);
 int conf_parse_ssl_options(struct parse *p, const struct conf_opt *opt, const char *value);
 int conf_parse_sni(struct parse *p, const struct conf_opt *opt, const char *value);
+int conf_parse_secret(struct parse *p, const struct conf_opt *opt, const char *value);
+int conf_parse_security_level(struct parse *p, const struct conf_opt *opt, const char *value);
+int conf_parse_reset(struct parse *p, const struct conf_opt *opt, const char *value);
 /* "TLSv1.2" for TLS1_2_VERSION, "all" for 0 */
 const char *conf_tls_version_name(int v);
 

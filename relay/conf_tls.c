@@ -62,6 +62,17 @@ int conf_parse_check_ip(struct parse *p, const struct conf_opt *opt, const char 
 
 /* ---- TLS parameters -------------------------------------------------------------------- */
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static const struct keyword tls_versions[] = {
     {"all", 0},
     {"TLSv1", TLS1_VERSION},
@@ -203,6 +214,77 @@ int conf_parse_ssl_options(struct parse *p, const struct conf_opt *opt, const ch
 		p->svc->options_set |= op->value;
 		p->svc->options_clear &= ~(unsigned long long)op->value;
 	}
+	return 0;
+}
+
+/* 16 or 32 bytes in hexadecimal, a colon allowed between two bytes (stunnel's syntax). */
+int conf_parse_secret(struct parse *p, const struct conf_opt *opt, const char *value)
+{
+	struct conf_secret *secret = conf_field(p, opt, sizeof(*secret));
+	struct conf_secret got = {0};
+	const char *s = value;
+
+	if (!secret)
+		return -EINVAL;
+	while (*s) {
+		int hi, lo;
+
+		if (got.len && *s == ':')
+			s++;
+		hi = hex_digit(s[0]);
+		lo = hi < 0 ? -1 : hex_digit(s[1]);
+		if (lo < 0 || got.len == sizeof(got.bytes)) {
+			explicit_bzero(&got, sizeof(got));
+			return conf_fail(p,
+					 "'%s': expected 16 or 32 bytes in hexadecimal (32 or 64 "
+					 "digits, colons allowed between bytes)",
+					 opt->name);
+		}
+		got.bytes[got.len++] = (unsigned char)(hi << 4 | lo);
+		s += 2;
+	}
+	if (got.len != 16 && got.len != 32) {
+		size_t len = got.len;
+
+		explicit_bzero(&got, sizeof(got));
+		return conf_fail(p,
+				 "'%s': %zu bytes; it must be 16 or 32 bytes (32 or 64 hexadecimal "
+				 "digits)",
+				 opt->name, len);
+	}
+	*secret = got;
+	explicit_bzero(&got, sizeof(got));
+	return 0;
+}
+
+/* OpenSSL's levels 0 to 5 (SSL_CTX_set_security_level), as stunnel. */
+int conf_parse_security_level(struct parse *p, const struct conf_opt *opt, const char *value)
+{
+	int *level = conf_field(p, opt, sizeof(*level));
+	long n;
+
+	if (!level)
+		return -EINVAL;
+	if (!conf_parse_number(value, 0, 5, &n))
+		return conf_fail(p, "'%s': expected a level 0 to 5, got '%s'", opt->name, value);
+	*level = (int)n;
+	return 0;
+}
+
+/* reset = yes is what the relay always does: an error, a timeout or an unclean TLS end resets
+ * the other side. stunnel's reset = no (a FIN instead) would make a truncated transfer look
+ * complete to the program behind the relay: refused, with the reason. */
+int conf_parse_reset(struct parse *p, const struct conf_opt *opt, const char *value)
+{
+	const struct keyword *w = conf_keyword_find(conf_yes_no, value);
+
+	if (!w)
+		return conf_fail(p, "'reset': expected yes or no, got '%s'", value);
+	if (!w->value)
+		return conf_fail(
+		    p, "'reset = no' is not supported: ktlsrelay always resets the other "
+		       "side after an error, a timeout or a TLS end without close_notify, "
+		       "so that a truncated transfer never ends cleanly");
 	return 0;
 }
 

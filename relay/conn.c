@@ -159,8 +159,9 @@ static void establish(struct conn *c)
 	/* tx= and rx= come from the kernel's own answer, not from what we meant to do. */
 	ktls_socket_state(c->tls_fd, &st);
 	conn_log(c, LOG_NOTICE,
-		 "established from=%s to=%s version=%s cipher=%s tx=%s rx=%s%s%s%s", c->from, c->to,
-		 SSL_get_version(c->ssl), SSL_CIPHER_standard_name(SSL_get_current_cipher(c->ssl)),
+		 "established from=%s to=%s resumed=%s version=%s cipher=%s tx=%s rx=%s%s%s%s", c->from,
+		 c->to, SSL_session_reused(c->ssl) ? "yes" : "no", SSL_get_version(c->ssl),
+		 SSL_CIPHER_standard_name(SSL_get_current_cipher(c->ssl)),
 		 st.tx == KTLS_KERNEL ? "kernel" : "user", st.rx == KTLS_KERNEL ? "kernel" : "user",
 		 c->path_why[0] ? " why=\"" : "", c->path_why, c->path_why[0] ? "\"" : "");
 	if (!c->path->keeps_ssl) {

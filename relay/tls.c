@@ -8,7 +8,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -74,9 +77,13 @@ static int setup_verification(struct tls_service *ts, char *err, size_t errlen)
 	    .peer = svc->verify_peer,
 	    .check_host = svc->check_host,
 	    .check_ip = svc->check_ip,
+	    .crl_file = svc->crl_file,
+	    .crl_path = svc->crl_path,
 	};
 
 	if (svc->ca_file && must_be_regular("CAfile", svc->ca_file, err, errlen) < 0)
+		return -EINVAL;
+	if (svc->crl_file && must_be_regular("CRLfile", svc->crl_file, err, errlen) < 0)
 		return -EINVAL;
 	if (svc->client && !tlspeer_policy_checks(&policy))
 		relay_log(LOG_WARNING,
@@ -121,6 +128,8 @@ static int setup_protocol(struct tls_service *ts, char *err, size_t errlen)
 	const struct conf_service *svc = ts->conf;
 	SSL_CTX *ctx = ts->ctx;
 
+	/* before the certificate is loaded: the level decides which keys are acceptable */
+	SSL_CTX_set_security_level(ctx, svc->security_level);
 	if (!SSL_CTX_set_min_proto_version(ctx, svc->version_min) ||
 	    !SSL_CTX_set_max_proto_version(ctx, svc->version_max)) {
 		tlspeer_error_text("sslVersionMin/sslVersionMax", err, errlen);
@@ -147,6 +156,64 @@ static int setup_protocol(struct tls_service *ts, char *err, size_t errlen)
 	return 0;
 }
 
+/* Session tickets sealed with the configured secrets instead of OpenSSL's random per-context
+ * key (RFC 5077 section 4's recommended construction: AES-CBC, then HMAC-SHA256 over it), so that
+ * every relay given the same ticketKeySecret and ticketMacSecret opens the others' tickets. A
+ * 16-byte key means AES-128, a 32-byte one AES-256. Returns 1: sealed or opened; 0: not our
+ * ticket (a full handshake follows); -1: error. */
+static int ticket_key_callback(SSL *ssl, unsigned char name[16], unsigned char *iv,
+			       EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *mac, int enc)
+{
+	const struct tls_service *ts = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	const struct conf_service *svc = ts->conf;
+	const EVP_CIPHER *aes = svc->ticket_key.len == 32 ? EVP_aes_256_cbc() : EVP_aes_128_cbc();
+	OSSL_PARAM params[] = {
+	    OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void *)svc->ticket_mac.bytes,
+					      svc->ticket_mac.len),
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+	    OSSL_PARAM_construct_end(),
+	};
+
+	if (enc) {
+		memcpy(name, ts->ticket_name, sizeof(ts->ticket_name));
+		if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(aes)) != 1 ||
+		    EVP_EncryptInit_ex(cipher, aes, NULL, svc->ticket_key.bytes, iv) != 1)
+			return -1;
+	} else {
+		if (memcmp(name, ts->ticket_name, sizeof(ts->ticket_name)))
+			return 0;
+		if (EVP_DecryptInit_ex(cipher, aes, NULL, svc->ticket_key.bytes, iv) != 1)
+			return -1;
+	}
+	return EVP_MAC_CTX_set_params(mac, params) == 1 ? 1 : -1;
+}
+
+/* The tickets' name: the first 16 bytes of SHA-256 over both secrets; it says which secrets
+ * sealed a ticket and nothing about them. */
+static int setup_ticket_keys(struct tls_service *ts, char *err, size_t errlen)
+{
+	const struct conf_service *svc = ts->conf;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	int ok = h && EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1 &&
+		 EVP_DigestUpdate(h, svc->ticket_key.bytes, svc->ticket_key.len) == 1 &&
+		 EVP_DigestUpdate(h, svc->ticket_mac.bytes, svc->ticket_mac.len) == 1 &&
+		 EVP_DigestFinal_ex(h, md, &mdlen) == 1;
+
+	EVP_MD_CTX_free(h);
+	if (ok) {
+		memcpy(ts->ticket_name, md, sizeof(ts->ticket_name));
+		ok = SSL_CTX_set_tlsext_ticket_key_evp_cb(ts->ctx, ticket_key_callback) == 1;
+	}
+	OPENSSL_cleanse(md, sizeof(md));
+	if (!ok) {
+		tlspeer_error_text("ticketKeySecret", err, errlen);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void setup_sessions(struct tls_service *ts)
 {
 	const struct conf_service *svc = ts->conf;
@@ -159,6 +226,13 @@ static void setup_sessions(struct tls_service *ts)
 							: SSL_SESS_CACHE_OFF);
 		if (svc->session_resume)
 			SSL_CTX_sess_set_new_cb(ctx, new_session_callback);
+	} else if (!svc->session_resume) {
+		/* As stunnel: no session is kept and no ticket is issued (TLS 1.2 tickets are
+		 * SSL_OP_NO_TICKET; TLS 1.3 would still send stateful tickets without
+		 * num_tickets 0), so a client can only ever make a full handshake. */
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+		SSL_CTX_set_num_tickets(ctx, 0);
 	} else {
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 		SSL_CTX_sess_set_cache_size(ctx, svc->session_cache_size);
@@ -194,6 +268,9 @@ int tls_service_init(struct tls_service *ts, const struct conf_service *conf, in
 		ret = setup_verification(ts, err, errlen);
 	if (ret == 0)
 		setup_sessions(ts);
+	/* stunnel takes the secrets in client mode too, and ignores them there */
+	if (ret == 0 && !conf->client && conf->session_resume && conf->ticket_key.len)
+		ret = setup_ticket_keys(ts, err, errlen);
 	/* Before ktls_ssl_ctx_prepare, which chains to a keylog callback already set. */
 	if (ret == 0 && keylog_fd >= 0)
 		SSL_CTX_set_keylog_callback(ts->ctx, keylog_callback);

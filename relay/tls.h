@@ -14,6 +14,9 @@ struct tls_service {
 	pthread_mutex_t session_lock;
 	SSL_SESSION *session; /* client mode: the newest session, offered for resumption */
 	int keylog_fd;	      /* SSLKEYLOGFILE, opened by main; -1: none */
+	/* ticketKeySecret/ticketMacSecret: the name our tickets carry, derived from the two
+	 * secrets, so a ticket sealed with other secrets is told apart before any decryption */
+	unsigned char ticket_name[16];
 };
 
 /* Loads certificates and keys, CA locations, and every TLS option of the service. keylog_fd:

@@ -35,6 +35,9 @@ struct tlspeer_policy {
 	bool peer;		       /* verifyPeer */
 	char *const *check_host;       /* NULL-terminated; NULL or empty: no name check */
 	char *const *check_ip;	       /* likewise, IP addresses in text */
+	/* CRLs (stunnel's CRLfile, CRLpath): a file of PEM CRLs, a directory of hashed ones;
+	 * either makes every certificate of the peer's chain checked for revocation */
+	const char *crl_file, *crl_path;
 };
 
 /* stunnel's legacy `verify = LEVEL`: 0 request a certificate and ignore it, 1 verify it if

@@ -80,7 +80,8 @@ static struct tlspeer_policy *policy_copy(const struct tlspeer_policy *p)
 	if (!q)
 		return NULL;
 	*q = *p;
-	q->ca_file = q->ca_path = NULL; /* used at set-up only */
+	/* used at set-up only */
+	q->ca_file = q->ca_path = q->crl_file = q->crl_path = NULL;
 	slots = (char **)(q + 1);
 	chars = (char *)(slots + nh + 1 + ni + 1);
 	q->check_host = list_copy(p->check_host, nh, &slots, &chars);
@@ -114,12 +115,31 @@ static bool cert_matches_names(const struct tlspeer_policy *p, X509 *cert)
 	return list_empty(p->check_host) && list_empty(p->check_ip);
 }
 
+/* Without verifyChain, an error about the peer's own certificate is forgiven only when it says
+ * no more than "issuer unknown": verifyPeer then decides. Any other (self-signed, expired, bad
+ * signature) refuses it with OpenSSL's own error, hence its alert: a self-signed client
+ * certificate not in CAfile gets unknown_ca, as from stunnel 5.68 (seen with s_client -msg). */
+static bool leaf_error_forgivable(X509_STORE_CTX *store)
+{
+	switch (X509_STORE_CTX_get_error(store)) {
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int verify_callback(int ok, X509_STORE_CTX *store)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
 	const struct tlspeer_policy *p = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), policy_index);
 	X509 *cert = X509_STORE_CTX_get_current_cert(store);
 
+	if (!ok && p->peer && X509_STORE_CTX_get_error_depth(store) == 0 &&
+	    !leaf_error_forgivable(store))
+		return 0;
 	if (!ok && !p->chain)
 		ok = 1;
 	/* The peer's own certificate (depth 0) is checked once the chain has been walked. */
@@ -158,6 +178,38 @@ static int load_cas(SSL_CTX *ctx, const struct tlspeer_policy *p, char *why, siz
 	return 0;
 }
 
+/* As stunnel: the CRLs join the trusted store and every certificate of the chain is checked (a
+ * CA without a CRL then fails the chain, "unable to get certificate CRL"). A file is read now; a
+ * directory is looked up by issuer hash when a certificate needs it. A reload builds a new
+ * context, which reads them again. */
+static int load_crls(SSL_CTX *ctx, const struct tlspeer_policy *p, char *why, size_t whylen)
+{
+	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+	X509_LOOKUP *lookup;
+	char what[4200];
+
+	if (!p->crl_file && !p->crl_path)
+		return 0;
+	if (p->crl_file) {
+		lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+		if (!lookup || X509_load_crl_file(lookup, p->crl_file, X509_FILETYPE_PEM) < 1) {
+			snprintf(what, sizeof(what), "cannot load CRLfile %s", p->crl_file);
+			tlspeer_error_text(what, why, whylen);
+			return -EINVAL;
+		}
+	}
+	if (p->crl_path) {
+		lookup = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir());
+		if (!lookup || !X509_LOOKUP_add_dir(lookup, p->crl_path, X509_FILETYPE_PEM)) {
+			snprintf(what, sizeof(what), "cannot use CRLpath %s", p->crl_path);
+			tlspeer_error_text(what, why, whylen);
+			return -EINVAL;
+		}
+	}
+	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+	return 0;
+}
+
 int tlspeer_ctx_setup(SSL_CTX *ctx, bool server, const struct tlspeer_policy *p, char *why,
 		      size_t whylen)
 {
@@ -170,6 +222,8 @@ int tlspeer_ctx_setup(SSL_CTX *ctx, bool server, const struct tlspeer_policy *p,
 		return -ENOMEM;
 	}
 	ret = load_cas(ctx, p, why, whylen);
+	if (ret == 0)
+		ret = load_crls(ctx, p, why, whylen);
 	if (ret < 0)
 		return ret;
 	if (tlspeer_policy_checks(p) || (server && (p->request || p->require)))

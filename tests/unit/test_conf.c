@@ -23,6 +23,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+
 #include <openssl/ssl.h>
 
 static char dir[64];
@@ -580,6 +582,25 @@ static void cafile_and_capath(void **state)
 	conf_free(c);
 }
 
+static void crl_file_and_path(void **state)
+{
+	struct conf *c = load_svc("CRLfile = /etc/crl.pem\nCRLpath = /etc/crls\n");
+
+	assert_string_equal(c->services[0].crl_file, "/etc/crl.pem");
+	assert_string_equal(c->services[0].crl_path, "/etc/crls");
+	conf_free(c);
+	c = load_svc("");
+	assert_null(c->services[0].crl_file);
+	assert_null(c->services[0].crl_path);
+	conf_free(c);
+}
+
+static void error_crl_file_empty(void **state)
+{
+	expect_error(SVC "CRLfile =\n", ":5: 'CRLfile' needs a value");
+	expect_error(SVC "CRLpath =\n", ":5: 'CRLpath' needs a value");
+}
+
 static void verify_levels_as_stunnel(void **state)
 {
 	static const struct {
@@ -801,6 +822,70 @@ static void session_cache_and_resume(void **state)
 	conf_free(c);
 }
 
+#define KEY16 "00112233445566778899aabbccddeeff"
+#define KEY32 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+static void ticket_secrets_hex_16_or_32_bytes(void **state)
+{
+	struct conf *c =
+	    load_svc("ticketKeySecret = " KEY32 "\n"
+		     "ticketMacSecret = 00:11:22:33:44:55:66:77:88:99:AA:bb:cc:dd:ee:ff\n");
+	const struct conf_service *s = &c->services[0];
+	unsigned char mac[16];
+
+	for (int i = 0; i < 16; i++)
+		mac[i] = (unsigned char)(i * 0x11);
+	assert_int_equal(s->ticket_key.len, 32);
+	for (int i = 0; i < 32; i++)
+		assert_int_equal(s->ticket_key.bytes[i], i);
+	assert_int_equal(s->ticket_mac.len, 16);
+	assert_memory_equal(s->ticket_mac.bytes, mac, 16);
+	conf_free(c);
+	c = load_svc("");
+	assert_int_equal(c->services[0].ticket_key.len, 0);
+	assert_int_equal(c->services[0].ticket_mac.len, 0);
+	conf_free(c);
+}
+
+static void error_ticket_secret_not_hex(void **state)
+{
+	expect_error(
+	    SVC "ticketKeySecret = zz112233445566778899aabbccddeeff\n",
+	    ":5: 'ticketKeySecret': expected 16 or 32 bytes in hexadecimal (32 or 64 digits, "
+	    "colons allowed between bytes)");
+	expect_error(
+	    SVC "ticketMacSecret = 0011223\n",
+	    ":5: 'ticketMacSecret': expected 16 or 32 bytes in hexadecimal (32 or 64 digits, "
+	    "colons allowed between bytes)");
+	expect_error(
+	    SVC "ticketMacSecret = :00112233445566778899aabbccddeeff\n",
+	    ":5: 'ticketMacSecret': expected 16 or 32 bytes in hexadecimal (32 or 64 digits, "
+	    "colons allowed between bytes)");
+	expect_error(
+	    SVC "ticketKeySecret = " KEY32 "00\n",
+	    ":5: 'ticketKeySecret': expected 16 or 32 bytes in hexadecimal (32 or 64 digits, "
+	    "colons allowed between bytes)");
+}
+
+static void error_ticket_secret_length(void **state)
+{
+	expect_error(SVC "ticketKeySecret = 0011\n",
+		     ":5: 'ticketKeySecret': 2 bytes; it must be 16 or 32 bytes (32 or 64 "
+		     "hexadecimal digits)");
+	expect_error(SVC "ticketMacSecret = " KEY16 "00\n",
+		     ":5: 'ticketMacSecret': 17 bytes; it must be 16 or 32 bytes (32 or 64 "
+		     "hexadecimal digits)");
+}
+
+/* stunnel: "ticketKeySecret" and "ticketMacSecret" must be set together */
+static void error_ticket_secrets_together(void **state)
+{
+	expect_error(SVC "ticketKeySecret = " KEY16 "\n",
+		     ":1: [s] 'ticketKeySecret' and 'ticketMacSecret' must be set together");
+	expect_error("ticketMacSecret = " KEY16 "\n" SVC,
+		     ":2: [s] 'ticketKeySecret' and 'ticketMacSecret' must be set together");
+}
+
 static void maxconn_global_default_and_service(void **state)
 {
 	struct conf *c =
@@ -875,6 +960,8 @@ static const struct {
     {"key", "/k.pem", NULL},
     {"CAfile", "/ca.pem", NULL},
     {"CApath", "/capath", NULL},
+    {"CRLfile", "/crl.pem", NULL},
+    {"CRLpath", "/crls", NULL},
     {"verify", "2", INHERIT_CA},
     {"verifyChain", "yes", INHERIT_CA},
     {"verifyPeer", "yes", INHERIT_CA},
@@ -887,6 +974,7 @@ static const struct {
     {"sslVersion", "TLSv1.2", NULL},
     {"sslVersionMin", "TLSv1.2", NULL},
     {"sslVersionMax", "TLSv1.3", NULL},
+    {"securityLevel", "0", NULL},
     {"options", "NO_TICKET", NULL},
     {"sni", "name.example", NULL},
     {"socket", "l:TCP_NODELAY=1", NULL},
@@ -897,6 +985,8 @@ static const struct {
     {"sessionCacheSize", "7", NULL},
     {"sessionCacheTimeout", "7", NULL},
     {"sessionResume", "no", NULL},
+    {"ticketKeySecret", KEY16, INHERIT_BODY "ticketMacSecret = " KEY16 "\n"},
+    {"ticketMacSecret", KEY32, INHERIT_BODY "ticketKeySecret = " KEY16 "\n"},
     {"ktls", "off", NULL},
     {"maxconn", "7", NULL},
 };
@@ -926,6 +1016,7 @@ static bool same_service(const struct conf_service *a, const struct conf_service
 	if (!same_string(a->name, b->name) || !same_string(a->file, b->file) ||
 	    !same_string(a->cert, b->cert) || !same_string(a->key, b->key) ||
 	    !same_string(a->ca_file, b->ca_file) || !same_string(a->ca_path, b->ca_path) ||
+	    !same_string(a->crl_file, b->crl_file) || !same_string(a->crl_path, b->crl_path) ||
 	    !same_list(a->check_host, b->check_host) || !same_list(a->check_ip, b->check_ip) ||
 	    !same_string(a->ciphers, b->ciphers) ||
 	    !same_string(a->ciphersuites, b->ciphersuites) || !same_string(a->curves, b->curves) ||
@@ -951,6 +1042,7 @@ static bool same_service(const struct conf_service *a, const struct conf_service
 	x.file = y.file = NULL;
 	x.connect = y.connect = NULL;
 	x.cert = y.cert = x.key = y.key = x.ca_file = y.ca_file = x.ca_path = y.ca_path = NULL;
+	x.crl_file = y.crl_file = x.crl_path = y.crl_path = NULL;
 	x.check_host = y.check_host = x.check_ip = y.check_ip = NULL;
 	x.ciphers = y.ciphers = x.ciphersuites = y.ciphersuites = NULL;
 	x.curves = y.curves = x.sni = y.sni = NULL;
@@ -979,7 +1071,9 @@ static void service_inherits_every_global_option(void **state)
 		char global[1024], own[1024], none[1024];
 		struct conf *g, *s, *n;
 
-		if (o->where != IN_BOTH)
+		/* include reads files and reset = yes is the only value: no field of their own */
+		if (o->where != IN_BOTH || o->parse == conf_parse_include ||
+		    o->parse == conf_parse_reset)
 			continue;
 		for (size_t i = 0; i < sizeof(inherit_values) / sizeof(inherit_values[0]); i++)
 			if (!strcmp(inherit_values[i].name, o->name)) {
@@ -1184,6 +1278,168 @@ static void error_section_not_closed(void **state)
 	expect_error("\n\n\n\n\n\n\n\n[svc\n", ":9: section header '[svc' is not closed");
 }
 
+/* ---- include = DIRECTORY ---------------------------------------------------------------- */
+
+static char inc[160];
+
+/* Writes NAME in the directory `inc` (made on first use) with TEXT. */
+static void write_inc(const char *name, const char *text)
+{
+	char file[256];
+	FILE *f;
+
+	snprintf(inc, sizeof(inc), "%s/inc", dir);
+	mkdir(inc, 0700);
+	snprintf(file, sizeof(file), "%s/%s", inc, name);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Empties and removes `inc`: each include test starts without it, even after one that failed. */
+static void remove_inc(void)
+{
+	struct dirent **names;
+	char file[512];
+	int n;
+
+	snprintf(inc, sizeof(inc), "%s/inc", dir);
+	n = scandir(inc, &names, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		snprintf(file, sizeof(file), "%s/%s", inc, names[i]->d_name);
+		unlink(file);
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+	rmdir(inc);
+}
+
+#define INC_A "[a]\naccept = 127.0.0.1:20011\nconnect = 20012\nclient = yes\n"
+#define INC_B "[b]\naccept = 127.0.0.1:20013\nconnect = 20012\nclient = yes\n"
+
+/* Every *.conf, in ascending order of names, whatever the order they were written in; other
+ * files and hidden ones are not read. */
+static void include_reads_conf_files_in_order(void **state)
+{
+	char text[256], file[256];
+	struct conf *c;
+
+	remove_inc();
+	write_inc("02-b.conf", INC_B);
+	write_inc("01-a.conf", "; the first\n" INC_A);
+	write_inc("notes.txt", "not a configuration\n");
+	write_inc(".x.conf", "not read either\n");
+	snprintf(text, sizeof(text), "debug = 7\ninclude = %s\nTIMEOUTidle = 9\n", inc);
+	c = load(text);
+	assert_int_equal(c->n_services, 2);
+	assert_string_equal(c->services[0].name, "a");
+	assert_string_equal(c->services[1].name, "b");
+	snprintf(file, sizeof(file), "%s/01-a.conf", inc);
+	assert_string_equal(c->services[0].file, file);
+	assert_int_equal(c->services[0].line, 2);
+	/* the lines after include are read too, in the section the included files ended in */
+	assert_int_equal(c->debug_level, 7);
+	assert_int_equal(c->services[0].timeouts.idle, 43200);
+	assert_int_equal(c->services[1].timeouts.idle, 9);
+	conf_free(c);
+	remove_inc();
+}
+
+/* Inside a service, the included lines belong to it (as stunnel reads them). */
+static void include_inside_a_service(void **state)
+{
+	char text[256];
+	struct conf *c;
+
+	remove_inc();
+	write_inc("s.conf", "connect = 20022\nTIMEOUTidle = 9\n");
+	snprintf(text, sizeof(text), "[s]\naccept = 127.0.0.1:20021\nclient = yes\ninclude = %s\n",
+		 inc);
+	c = load(text);
+	assert_int_equal(c->services[0].n_connect, 1);
+	assert_int_equal(c->services[0].timeouts.idle, 9);
+	conf_free(c);
+	remove_inc();
+}
+
+static void error_in_included_file_names_it(void **state)
+{
+	char text[256], expected[512];
+
+	remove_inc();
+	write_inc("01-a.conf", "[a]\naccept = 127.0.0.1:20011\nbogus = 1\n");
+	snprintf(text, sizeof(text), "\ninclude = %s\n", inc);
+	write_text(text);
+	snprintf(expected, sizeof(expected), "%s/01-a.conf:3: unknown option 'bogus'", inc);
+	assert_int_equal(conf_load(path, false, &(struct conf *){NULL}, err, sizeof(err)), -1);
+	assert_string_equal(err, expected);
+	/* found after the whole file is read: still the included file and the section's line */
+	write_inc("01-a.conf", "\n[a]\naccept = 127.0.0.1:20011\nclient = yes\n");
+	snprintf(expected, sizeof(expected), "%s/01-a.conf:2: [a] needs 'connect'", inc);
+	assert_int_equal(conf_load(path, false, &(struct conf *){NULL}, err, sizeof(err)), -1);
+	assert_string_equal(err, expected);
+	remove_inc();
+}
+
+static void error_include_missing_directory(void **state)
+{
+	expect_error("\ninclude = /nonexistent/conf.d\n",
+		     ":2: 'include': cannot read directory /nonexistent/conf.d: No such file or "
+		     "directory");
+}
+
+static void error_include_itself(void **state)
+{
+	char text[256], expected[512];
+
+	remove_inc();
+	snprintf(text, sizeof(text), "include = %s/inc\n", dir);
+	write_inc("loop.conf", text);
+	write_text(text);
+	snprintf(expected, sizeof(expected),
+		 "%s/loop.conf:1: 'include': nested more than 8 deep (does %s include itself?)",
+		 inc, inc);
+	assert_int_equal(conf_load(path, false, &(struct conf *){NULL}, err, sizeof(err)), -1);
+	assert_string_equal(err, expected);
+	remove_inc();
+}
+
+static void security_level_default_2_and_set(void **state)
+{
+	struct conf *c = load_svc("securityLevel = 0\n");
+
+	assert_int_equal(c->services[0].security_level, 0);
+	conf_free(c);
+	c = load_svc("");
+	assert_int_equal(c->services[0].security_level, 2);
+	conf_free(c);
+}
+
+static void error_security_level(void **state)
+{
+	expect_error(SVC "securityLevel = 6\n",
+		     ":5: 'securityLevel': expected a level 0 to 5, got '6'");
+	expect_error(SVC "securityLevel = high\n",
+		     ":5: 'securityLevel': expected a level 0 to 5, got 'high'");
+}
+
+static void reset_yes_accepted(void **state)
+{
+	conf_free(load("reset = yes\n" SVC "reset = yes\n"));
+}
+
+static void error_reset_no_refused_with_reason(void **state)
+{
+	expect_error(
+	    SVC "reset = no\n",
+	    ":5: 'reset = no' is not supported: ktlsrelay always resets the other side after "
+	    "an error, a timeout or a TLS end without close_notify, so that a truncated "
+	    "transfer never ends cleanly");
+	expect_error(SVC "reset = maybe\n", ":5: 'reset': expected yes or no, got 'maybe'");
+}
+
 static void error_empty_section_name(void **state)
 {
 	expect_error("[ ]\n", ":1: empty service name '[]'");
@@ -1192,14 +1448,14 @@ static void error_empty_section_name(void **state)
 static void error_refused_stunnel_options(void **state)
 {
 	static const char *const names[] = {
-	    "exec",	"execArgs",    "pty",		"protocol",    "protocolHost",
-	    "engine",	"engineId",    "fips",		"compression", "EGD",
-	    "RNDfile",	"service",     "include",	"OCSP",	       "OCSPaia",
-	    "CRLfile",	"PSKsecrets",  "renegotiation", "reset",       "retry",
-	    "local",	"transparent", "redirect",	"libwrap",     "ident",
-	    "logId",	"stack",       "checkEmail",	"config",      "securityLevel",
-	    "log",	"iconIdle",    "taskbar",	"sessiond",    "ticketKeySecret",
-	    "CAengine", "TIMEOUTocsp", "OCSPrequire",	"engineNum",   "protocolHeader",
+	    "exec",	   "execArgs",	  "pty",	   "protocol",	     "protocolHost",
+	    "engine",	   "engineId",	  "fips",	   "compression",    "EGD",
+	    "RNDfile",	   "service",	  "OCSPnonce",	   "OCSP",	     "OCSPaia",
+	    "OCSPflag",	   "PSKsecrets",  "renegotiation", "iconError",	     "retry",
+	    "local",	   "transparent", "redirect",	   "libwrap",	     "ident",
+	    "logId",	   "stack",	  "checkEmail",	   "config",	     "PSKidentity",
+	    "log",	   "iconIdle",	  "taskbar",	   "sessiond",	     "CAengine",
+	    "TIMEOUTocsp", "OCSPrequire", "engineNum",	   "protocolHeader",
 	};
 
 	expect_error("\nexec = /bin/sh\n",
@@ -1478,6 +1734,7 @@ static void error_bad_numbers(void **state)
 /* Every supported option; a new one needs a line here (and a test above). */
 static const char *const supported[] = {
     "foreground",
+    "include",
     "pid",
     "chroot",
     "setuid",
@@ -1495,6 +1752,8 @@ static const char *const supported[] = {
     "key",
     "CAfile",
     "CApath",
+    "CRLfile",
+    "CRLpath",
     "verify",
     "verifyChain",
     "verifyPeer",
@@ -1507,6 +1766,7 @@ static const char *const supported[] = {
     "sslVersion",
     "sslVersionMin",
     "sslVersionMax",
+    "securityLevel",
     "options",
     "sni",
     "socket",
@@ -1517,6 +1777,9 @@ static const char *const supported[] = {
     "sessionCacheSize",
     "sessionCacheTimeout",
     "sessionResume",
+    "ticketKeySecret",
+    "ticketMacSecret",
+    "reset",
     "ktls",
     "maxconn",
 };
@@ -1628,6 +1891,21 @@ int main(void)
 	    cmocka_unit_test(socket_options_each_role),
 	    cmocka_unit_test(timeouts),
 	    cmocka_unit_test(session_cache_and_resume),
+	    cmocka_unit_test(reset_yes_accepted),
+	    cmocka_unit_test(error_reset_no_refused_with_reason),
+	    cmocka_unit_test(security_level_default_2_and_set),
+	    cmocka_unit_test(error_security_level),
+	    cmocka_unit_test(include_reads_conf_files_in_order),
+	    cmocka_unit_test(include_inside_a_service),
+	    cmocka_unit_test(error_in_included_file_names_it),
+	    cmocka_unit_test(error_include_missing_directory),
+	    cmocka_unit_test(error_include_itself),
+	    cmocka_unit_test(crl_file_and_path),
+	    cmocka_unit_test(error_crl_file_empty),
+	    cmocka_unit_test(ticket_secrets_hex_16_or_32_bytes),
+	    cmocka_unit_test(error_ticket_secret_not_hex),
+	    cmocka_unit_test(error_ticket_secret_length),
+	    cmocka_unit_test(error_ticket_secrets_together),
 	    cmocka_unit_test(ktls_on_and_off),
 	    cmocka_unit_test(global_service_options_are_defaults),
 	    cmocka_unit_test(service_inherits_every_global_option),
