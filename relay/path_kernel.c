@@ -148,6 +148,7 @@ static enum path_step control_record(struct conn *c, unsigned *want)
 		return STEP_FINISHED;
 	}
 	ktls_record_classify(type, buf, n, &ri);
+	service_stat_record(c->svc, ri.kind);
 	ktls_record_format(&ri, what, sizeof(what));
 	switch (ri.kind) {
 	case KTLS_REC_DATA:
