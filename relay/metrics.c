@@ -489,7 +489,7 @@ static void scrape(struct metrics *m, struct out *o)
 
 void metrics_print_list(FILE *out)
 {
-	fprintf(out, "| metric | type | labels | meaning |\n|---|---|---|---|\n");
+	fprintf(out, "| Metric | Type | Labels | Meaning |\n| --- | --- | --- | --- |\n");
 	for (size_t i = 0; i < N_METRICS; i++) {
 		const struct metric *mt = &metrics_table[i];
 
