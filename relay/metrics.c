@@ -16,6 +16,7 @@
  * and gauges and counters keep their own types, which rate() and promtool care about. */
 #include "metrics.h"
 #include "log.h"
+#include "net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -774,6 +775,7 @@ fail:
 
 int metrics_start(struct metrics *m, struct runtime *rt, int n_workers, char *err, size_t errlen)
 {
+	char where[NET_ADDR_TEXT];
 	int ret;
 
 	if (!m)
@@ -787,7 +789,8 @@ int metrics_start(struct metrics *m, struct runtime *rt, int n_workers, char *er
 		return ret;
 	}
 	m->started = true;
-	relay_log(LOG_NOTICE, "metrics on http://%s/metrics", m->addr.text);
+	net_addr_text((const struct sockaddr *)&m->addr.ss, where, sizeof(where));
+	relay_log(LOG_NOTICE, "metrics on http://%s/metrics and /health", where);
 	return 0;
 }
 
