@@ -97,6 +97,13 @@ for f in s2:$S c2:$C; do
 	done
 done
 
+# A reload is counted, and the service keeps its counters across it.
+kill -HUP "$SERVER"
+wait_until 10 grep -q 'configuration reloaded' "$SERVER_LOG" || fail "no reload logged"
+scrape "$M_SERVER" "$T/s2r.prom"
+expect_sample "$T/s2r.prom" 'ktlsrelay_reloads_total{result="ok"}' 1 "one reload"
+expect_sample "$T/s2r.prom" "ktlsrelay_connections_total{$S}" 2 "the count kept across the reload"
+
 # The data path, and why not the kernel's.
 if [ "$KTLS_MODE" = on ] || { [ "$KTLS_MODE" != off ] && [ -r /proc/net/tls_stat ]; }; then
 	path=kernel
