@@ -197,8 +197,8 @@ int conf_parse_metrics(struct parse *p, const struct conf_opt *opt, const char *
 		}
 	}
 	if (!*host || !conf_parse_number(port, 1, 65535, &n))
-		return conf_fail(p, "'metrics': expected [HOST:]PORT with a port 1..65535, got '%s'",
-				 value);
+		return conf_fail(
+		    p, "'metrics': expected [HOST:]PORT with a port 1..65535, got '%s'", value);
 	gai = getaddrinfo(host, port, &hints, &res);
 	if (gai)
 		return conf_fail(p, "'metrics': cannot resolve '%s': %s", host, gai_strerror(gai));

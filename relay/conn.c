@@ -206,7 +206,9 @@ static void establish(struct conn *c)
 		stat_add(&stats(c)->established[STAT_PATH_KERNEL], 1);
 	} else {
 		stat_add(&stats(c)->established[STAT_PATH_USER], 1);
-		stat_add(&stats(c)->user_why[metrics_user_path_why(c->svc->conf, &c->rt->probe, c->ssl)], 1);
+		enum stat_user_why why = metrics_user_path_why(c->svc->conf, &c->rt->probe, c->ssl);
+
+		stat_add(&stats(c)->user_why[why], 1);
 	}
 	if (!c->path->keeps_ssl) {
 		/* OpenSSL keeps its own copy of the keys until the SSL is freed. */

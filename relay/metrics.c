@@ -33,10 +33,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CLIENTS 8	      /* served at once; more wait in the backlog */
-#define REQUEST_MAX 2048      /* request line and headers; a longer request gets 400 */
-#define CLIENT_SECONDS 5      /* to send the request, and to read the answer */
-#define TLS_STAT_PATH "/proc/net/tls_stat"
+#define CLIENTS	       8    /* served at once; more wait in the backlog */
+#define REQUEST_MAX    2048 /* request line and headers; a longer request gets 400 */
+#define CLIENT_SECONDS 5    /* to send the request, and to read the answer */
+#define TLS_STAT_PATH  "/proc/net/tls_stat"
 
 /* ---- the fixed label values, in the order of runtime.h's enums ------------------------------ */
 
@@ -45,9 +45,12 @@ static const char *const refused_names[N_STAT_REFUSED] = {
     [STAT_REFUSED_KTLS_ON] = "ktls_on",
 };
 static const char *const handshake_names[N_STAT_HS] = {
-    [STAT_HS_TIMEOUT] = "timeout",	   [STAT_HS_CLOSED] = "closed",
-    [STAT_HS_CERTIFICATE] = "certificate", [STAT_HS_VERSION] = "version",
-    [STAT_HS_CIPHER] = "cipher",	   [STAT_HS_PROTOCOL] = "protocol",
+    [STAT_HS_TIMEOUT] = "timeout",
+    [STAT_HS_CLOSED] = "closed",
+    [STAT_HS_CERTIFICATE] = "certificate",
+    [STAT_HS_VERSION] = "version",
+    [STAT_HS_CIPHER] = "cipher",
+    [STAT_HS_PROTOCOL] = "protocol",
     [STAT_HS_OTHER] = "other",
 };
 static const char *const path_names[N_STAT_PATH] = {
@@ -120,7 +123,8 @@ enum stat_handshake metrics_handshake_reason(enum tlspeer_failure kind, unsigned
 	case TLSPEER_SYSCALL:
 		return STAT_HS_CLOSED;
 	case TLSPEER_TLS:
-		for (size_t i = 0; i < sizeof(handshake_reasons) / sizeof(handshake_reasons[0]); i++)
+		for (size_t i = 0; i < sizeof(handshake_reasons) / sizeof(handshake_reasons[0]);
+		     i++)
 			if (ERR_GET_LIB(first) == ERR_LIB_SSL &&
 			    ERR_GET_REASON(first) == handshake_reasons[i].reason)
 				return handshake_reasons[i].why;
@@ -264,7 +268,8 @@ static void render_service_counters(struct out *o, const struct metric *mt, cons
 			sample_start(o, mt, svc);
 			if (mt->label)
 				out_printf(o, ",%s=\"%s\"", mt->label, mt->values[v]);
-			out_printf(o, "} %llu\n", atomic_load_explicit(&c[v], memory_order_relaxed));
+			out_printf(o, "} %llu\n",
+				   atomic_load_explicit(&c[v], memory_order_relaxed));
 		}
 	}
 }
@@ -362,7 +367,7 @@ static void render_tls_stat(struct out *o, const struct metric *mt, const struct
 }
 
 #define COUNTERS(member, label_, names)                                                            \
-	.label = label_, .values = names, .n_values = sizeof(names) / sizeof(names[0]),             \
+	.label = label_, .values = names, .n_values = sizeof(names) / sizeof(names[0]),            \
 	.off = offsetof(struct service_stats, member), .render = render_service_counters
 
 /* The metrics, in the order a scrape prints them. */
@@ -709,7 +714,8 @@ static void *metrics_thread(void *arg)
 				continue;
 			}
 			if (who[k] == -2) {
-				int fd = accept4(m->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+				int fd =
+				    accept4(m->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 				if (fd < 0)
 					continue;

@@ -4,8 +4,9 @@
 # relayed bytes equal each direction's byte count on both relays, connections total, the data
 # path (kernel with ktls = on in the VM, else why not), failed handshakes by reason (a TLS 1.2
 # client and a client that refuses the server's certificate), a maxconn refusal, resets by cause,
-# the certificate's expiry, the kernel's tls_stat counters where the kernel has kTLS. Every scrape
-# passes promtool check metrics.
+# a reload, the certificate's expiry, the kernel's tls_stat counters where the kernel has kTLS
+# (read by the client relay from inside its chroot, as nobody). Every scrape passes promtool
+# check metrics (on the host; the VM has no promtool).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/metrics_lib.sh"
 
@@ -27,8 +28,13 @@ cert = $T/server.pem
 sslVersion = TLSv1.3
 maxconn = 1
 CONF
+# The client relay runs chrooted as nobody: its endpoint and /proc/net/tls_stat were opened before.
+mkdir "$T/jail" && chmod 755 "$T/jail" || fail "mkdir jail"
 cat >"$T/client.conf" <<CONF
 $(relay_globals)
+chroot = $T/jail
+setuid = nobody
+setgid = nobody
 metrics = 127.0.0.1:$M_CLIENT
 [client]
 client = yes
@@ -118,6 +124,8 @@ for f in s2:$S c2:$C; do
 	expect_sample "$T/${f%%:*}.prom" "ktlsrelay_connections_established_total{${f#*:},path=\"$other\"}" 0 "${f%%:*}: path $other"
 done
 if [ -r /proc/net/tls_stat ]; then
+	[ -n "$(sample "$T/c2.prom" 'ktlsrelay_kernel_tls_stat_total{counter="TlsTxSw"}')" ] ||
+		fail "the chrooted client relay's scrape has no tls_stat TlsTxSw"
 	tx=$(sample "$T/s2.prom" 'ktlsrelay_kernel_tls_stat_total{counter="TlsTxSw"}')
 	cur=$(sample "$T/s2.prom" 'ktlsrelay_kernel_tls_stat_current{counter="TlsCurrTxSw"}')
 	[ -n "$tx" ] && [ -n "$cur" ] || fail "the kernel has /proc/net/tls_stat, the scrape has no TlsTxSw or TlsCurrTxSw"
