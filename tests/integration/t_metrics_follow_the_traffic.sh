@@ -4,9 +4,9 @@
 # relayed bytes equal each direction's byte count on both relays, connections total, the data
 # path (kernel with ktls = on in the VM, else why not), failed handshakes by reason (a TLS 1.2
 # client and a client that refuses the server's certificate), a maxconn refusal, resets by cause,
-# a reload, the certificate's expiry, the kernel's tls_stat counters where the kernel has kTLS
-# (read by the client relay from inside its chroot, as nobody). Every scrape passes promtool
-# check metrics (on the host; the VM has no promtool).
+# reloads (one taken, one refused), the certificate's time left, the kernel's tls_stat counters
+# where the kernel has kTLS (read by the client relay from inside its chroot, as nobody). Every
+# scrape passes promtool check metrics (on the host; the VM has no promtool).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/metrics_lib.sh"
 
@@ -115,6 +115,14 @@ wait_until 10 grep -q 'configuration reloaded' "$SERVER_LOG" || fail "no reload 
 scrape "$M_SERVER" "$T/s2r.prom"
 expect_sample "$T/s2r.prom" 'ktlsrelay_reloads_total{result="ok"}' 1 "one reload"
 expect_sample "$T/s2r.prom" "ktlsrelay_connections_total{$S}" 2 "the count kept across the reload"
+cp "$T/server.conf" "$T/server.conf.good"
+echo "no_such_option = 1" >>"$T/server.conf"
+kill -HUP "$SERVER"
+wait_until 10 grep -q 'reload refused' "$SERVER_LOG" || fail "the broken file was not refused"
+cp "$T/server.conf.good" "$T/server.conf"
+scrape "$M_SERVER" "$T/s2f.prom"
+expect_sample "$T/s2f.prom" 'ktlsrelay_reloads_total{result="failed"}' 1 "one refused reload"
+expect_sample "$T/s2f.prom" 'ktlsrelay_reloads_total{result="ok"}' 1 "still one reload"
 
 # The data path, and why not the kernel's.
 if [ "$KTLS_MODE" = on ] || { [ "$KTLS_MODE" != off ] && [ -r /proc/net/tls_stat ]; }; then
