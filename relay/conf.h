@@ -147,6 +147,7 @@ struct conf {
 	int syslog_facility; /* LOG_DAEMON unless `debug = facility.level` */
 	bool syslog; /* syslog = yes|no, default yes */
 	int workers; /* worker threads; 0 = one per CPU (ktlsrelay's own option) */
+	struct conf_addr metrics; /* metrics = [HOST:]PORT, the Prometheus endpoint; len 0: off */
 
 	struct conf_service *services;
 	size_t n_services;

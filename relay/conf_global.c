@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <netdb.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -167,5 +168,44 @@ int conf_parse_workers(struct parse *p, const struct conf_opt *opt, const char *
 		return conf_fail(p, "'workers': expected 0 (one per CPU) or 1 to 256, got '%s'",
 				 value);
 	p->conf->workers = (int)n;
+	return 0;
+}
+
+/* metrics = [HOST:]PORT: "9100" is 127.0.0.1:9100 (an endpoint that says this much about the
+ * traffic is not for every network unless the file says so); "[::1]:9100" and "::1:9100" are
+ * IPv6, the last colon splitting as in accept. */
+int conf_parse_metrics(struct parse *p, const struct conf_opt *opt, const char *value)
+{
+	struct conf_addr *a = &p->conf->metrics;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+	struct addrinfo *res = NULL;
+	char buf[sizeof(a->text)], *host = "127.0.0.1", *port = buf, *colon;
+	long n;
+	int gai;
+
+	if (strlen(value) >= sizeof(buf))
+		return conf_fail(p, "'metrics': address '%s' is too long", value);
+	strcpy(buf, value);
+	colon = strrchr(buf, ':');
+	if (colon) {
+		*colon = '\0';
+		port = colon + 1;
+		host = buf;
+		if (buf[0] == '[' && colon > buf + 1 && colon[-1] == ']') {
+			colon[-1] = '\0';
+			host = buf + 1;
+		}
+	}
+	if (!*host || !conf_parse_number(port, 1, 65535, &n))
+		return conf_fail(
+		    p, "'metrics': expected [HOST:]PORT with a port 1..65535, got '%s'", value);
+	gai = getaddrinfo(host, port, &hints, &res);
+	if (gai)
+		return conf_fail(p, "'metrics': cannot resolve '%s': %s", host, gai_strerror(gai));
+	memset(a, 0, sizeof(*a));
+	memcpy(&a->ss, res->ai_addr, res->ai_addrlen);
+	a->len = res->ai_addrlen;
+	snprintf(a->text, sizeof(a->text), "%s", value);
+	freeaddrinfo(res);
 	return 0;
 }

@@ -97,6 +97,13 @@ const struct conf_opt conf_options[] = {
      .deflt = "0",
      .parse = conf_parse_workers,
      .help = "ktlsrelay: worker threads, each with its own io_uring; 0 means one per CPU"},
+    {.name = "metrics",
+     .where = IN_GLOBAL,
+     .syntax = "[HOST:]PORT",
+     .deflt = "off",
+     .parse = conf_parse_metrics,
+     .help = "ktlsrelay: serve Prometheus metrics (/metrics) and a health check (/health) over "
+	     "HTTP here; a bare port listens on 127.0.0.1 only; the address is fixed at start"},
 
     {.name = "include",
      .where = IN_BOTH,

@@ -131,6 +131,7 @@ int conf_parse_setuid(struct parse *p, const struct conf_opt *opt, const char *v
 int conf_parse_setgid(struct parse *p, const struct conf_opt *opt, const char *value);
 int conf_parse_pid(struct parse *p, const struct conf_opt *opt, const char *value);
 int conf_parse_workers(struct parse *p, const struct conf_opt *opt, const char *value);
+int conf_parse_metrics(struct parse *p, const struct conf_opt *opt, const char *value);
 
 /* include = DIRECTORY (conf.c, which reads files) */
 int conf_parse_include(struct parse *p, const struct conf_opt *opt, const char *value);

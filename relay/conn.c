@@ -6,6 +6,7 @@
  * Once both sockets are up the connection is established and a data path takes over. */
 #include "conn.h"
 #include "log.h"
+#include "metrics.h"
 #include "path.h"
 
 #include "ktls.h"
@@ -60,6 +61,39 @@ void conn_arm(struct conn *c, unsigned want)
 	}
 }
 
+/* --- metrics (runtime.h's service_stats) ---------------------------------------------------- */
+
+static struct service_stats *stats(const struct conn *c)
+{
+	return &c->svc->load->stats;
+}
+
+/* The bytes moved since the last call go into the service's counters: once a second and at the
+ * close, so a long transfer shows in a rate without a cost per record. */
+static void stats_flush_bytes(struct conn *c)
+{
+	if (c->to_tls != c->counted_tls)
+		stat_add(&stats(c)->bytes[STAT_TO_TLS], c->to_tls - c->counted_tls);
+	if (c->to_plain != c->counted_plain)
+		stat_add(&stats(c)->bytes[STAT_TO_PLAIN], c->to_plain - c->counted_plain);
+	c->counted_tls = c->to_tls;
+	c->counted_plain = c->to_plain;
+}
+
+/* Why a connection ended with a reset, from how it ended and when. */
+static enum stat_reset reset_cause(const struct conn *c, enum conn_result result)
+{
+	if (result == RESULT_REFUSED)
+		return STAT_RESET_REFUSED;
+	if (result == RESULT_TIMEOUT)
+		return c->w->stopping ? STAT_RESET_STOPPING : STAT_RESET_TIMEOUT;
+	if (c->state == CONN_HANDSHAKE)
+		return STAT_RESET_HANDSHAKE;
+	if (c->state == CONN_CONNECTING)
+		return STAT_RESET_BACKEND;
+	return result == RESULT_RESET ? STAT_RESET_PEER : STAT_RESET_ERROR;
+}
+
 static void conn_free_if_idle(struct conn *c)
 {
 	struct worker *w = c->w;
@@ -91,6 +125,9 @@ void conn_finish(struct conn *c, enum conn_result result, const char *fmt, ...)
 		 c->to_tls, c->to_plain, seconds,
 		 seconds > 0 ? (c->to_tls + c->to_plain) / seconds / 1e6 : 0.0,
 		 result_names[result], why[0] ? " why=\"" : "", why, why[0] ? "\"" : "");
+	stats_flush_bytes(c);
+	if (result != RESULT_OK && !c->close_cleanly)
+		stat_add(&stats(c)->resets[reset_cause(c, result)], 1);
 	if (c->path)
 		c->path->release(c);
 	c->path_state = NULL;
@@ -133,6 +170,8 @@ static const struct data_path *choose_path(struct conn *c)
 		if (ret == 0)
 			return paths[i];
 		if (ret != -ENOTSUP) {
+			if (ret == -EPERM)
+				stat_add(&stats(c)->refused[STAT_REFUSED_KTLS_ON], 1);
 			conn_finish(c, ret == -EPERM ? RESULT_REFUSED : RESULT_ERROR, "%s", why);
 			return NULL;
 		}
@@ -164,6 +203,14 @@ static void establish(struct conn *c)
 		 SSL_CIPHER_standard_name(SSL_get_current_cipher(c->ssl)),
 		 st.tx == KTLS_KERNEL ? "kernel" : "user", st.rx == KTLS_KERNEL ? "kernel" : "user",
 		 c->path_why[0] ? " why=\"" : "", c->path_why, c->path_why[0] ? "\"" : "");
+	if (st.tx == KTLS_KERNEL && st.rx == KTLS_KERNEL) {
+		stat_add(&stats(c)->established[STAT_PATH_KERNEL], 1);
+	} else {
+		stat_add(&stats(c)->established[STAT_PATH_USER], 1);
+		enum stat_user_why why = metrics_user_path_why(c->svc->conf, &c->rt->probe, c->ssl);
+
+		stat_add(&stats(c)->user_why[why], 1);
+	}
 	if (!c->path->keeps_ssl) {
 		/* OpenSSL keeps its own copy of the keys until the SSL is freed. */
 		SSL_free(c->ssl);
@@ -338,8 +385,10 @@ static void connect_done(struct conn *c, int res)
 
 static void handshake_step(struct conn *c)
 {
+	enum tlspeer_failure kind;
+	unsigned long first;
 	char why[512];
-	int ret;
+	int ret, saved;
 
 	/* OpenSSL's error queue is per thread, and this thread serves many connections:
 	 * SSL_get_error looks at the queue before anything else, so an entry left by any earlier
@@ -369,7 +418,13 @@ static void handshake_step(struct conn *c)
 		conn_arm(c, WANT(SLOT_TLS_OUT));
 		return;
 	default:
-		tls_failure_text(c->ssl, ret, why, sizeof(why));
+		/* The first queued error names the reason for the metrics; errno is kept for the
+		 * text, which reads it. */
+		saved = errno;
+		first = ERR_peek_error();
+		errno = saved;
+		kind = tlspeer_ssl_failure(c->ssl, ret, NULL, why, sizeof(why));
+		stat_add(&stats(c)->handshake_failed[metrics_handshake_reason(kind, first)], 1);
 		conn_finish(c, RESULT_ERROR, "handshake failed: %s", why);
 	}
 }
@@ -380,6 +435,7 @@ static void handshake_start(struct conn *c)
 
 	c->ssl = tls_service_new_ssl(&c->svc->tls, c->tls_fd, c->connect_host, why, sizeof(why));
 	if (!c->ssl) {
+		stat_add(&stats(c)->handshake_failed[STAT_HS_OTHER], 1);
 		conn_finish(c, RESULT_ERROR, "cannot start TLS: %s", why);
 		return;
 	}
@@ -410,6 +466,7 @@ static void refuse_over_limit(struct worker *w, struct service_rt *svc, int fd)
 	char from[NET_ADDR_TEXT];
 
 	atomic_fetch_add(&load->refused, 1);
+	stat_add(&load->stats.refused[STAT_REFUSED_MAXCONN], 1);
 	if (second > last && atomic_compare_exchange_strong(&load->refused_log, &last, second)) {
 		net_peer_text(fd, from, sizeof(from));
 		relay_log(LOG_WARNING,
@@ -436,6 +493,7 @@ void conn_accepted(struct worker *w, struct runtime *rt, struct service_rt *svc,
 		net_close_reset(fd);
 		return;
 	}
+	stat_add(&svc->load->stats.accepted, 1);
 	c->w = w;
 	c->rt = rt;
 	runtime_get(rt);
@@ -508,9 +566,11 @@ static void conn_tick(struct worker_tick *tick)
 	}
 	switch (c->state) {
 	case CONN_HANDSHAKE:
-		if (now - c->state_since > t->busy)
+		if (now - c->state_since > t->busy) {
+			stat_add(&stats(c)->handshake_failed[STAT_HS_TIMEOUT], 1);
 			conn_finish(c, RESULT_TIMEOUT, "timeout: handshake not done in TIMEOUTbusy=%ds",
 				    t->busy);
+		}
 		return;
 	case CONN_CONNECTING:
 		if (now - c->state_since > t->connect && (c->pending & WANT(SLOT_CONNECT)) &&
@@ -520,6 +580,7 @@ static void conn_tick(struct worker_tick *tick)
 		}
 		return;
 	case CONN_ESTABLISHED:
+		stats_flush_bytes(c);
 		if (c->path->stalled(c)) {
 			limit = t->busy;
 			name = "TIMEOUTbusy";

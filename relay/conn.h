@@ -58,6 +58,7 @@ struct conn {
 	 * EAGAIN), so a busy direction does not cost the other one a failed syscall per pump. */
 	bool plain_readable, tls_readable;
 	unsigned long long to_tls, to_plain;
+	unsigned long long counted_tls, counted_plain; /* of those, already in the service's stats */
 	bool close_cleanly; /* ends in error, but the peers were told so (close_notify): close,
 			       do not reset */
 };

@@ -8,6 +8,7 @@
 #include "ktls.h"
 #include "log.h"
 #include "notify.h"
+#include "metrics.h"
 #include "privileges.h"
 #include "runtime.h"
 #include "worker.h"
@@ -38,6 +39,7 @@ static struct {
 	atomic_int switched;
 	int keylog_fd; /* SSLKEYLOGFILE, opened before the chroot; -1: not set */
 	int notify_fd; /* NOTIFY_SOCKET (systemd), connected before the chroot; -1: not set */
+	struct metrics *metrics; /* metrics = ...; NULL: off */
 } relay = {.keylog_fd = -1, .notify_fd = -1};
 
 static void usage(FILE *out)
@@ -54,6 +56,7 @@ static void usage(FILE *out)
 		"  --check       validate CONFIG (options, certificates, addresses) and exit 0 or 1\n"
 		"  --version     print the version, OpenSSL's, and what the kernel's TLS supports\n"
 		"  --help        this text and the configuration options\n"
+		"  --metrics-list  the metrics served at metrics = [HOST:]PORT, as a markdown table\n"
 		"\n"
 		"Signals: SIGHUP reloads CONFIG, SIGUSR1 reopens the log file, SIGTERM and SIGINT\n"
 		"stop accepting and let live transfers finish (up to TIMEOUTclose).\n"
@@ -165,6 +168,7 @@ static void reload(void)
 	if (load(old, relay.n_workers, &next, err, sizeof(err)) < 0) {
 		relay_log(LOG_ERR, "reload refused, keeping the running configuration: %s", err);
 		notify_send(relay.notify_fd, "READY=1\nSTATUS=reload refused: %s", err);
+		metrics_reloaded(relay.metrics, false);
 		return;
 	}
 	if (log_configure(next->conf, next->conf->foreground == CONF_FOREGROUND_YES, err,
@@ -181,6 +185,8 @@ static void reload(void)
 	runtime_release_listeners(old);
 	runtime_put(old);
 	relay.rt = next;
+	metrics_set_runtime(relay.metrics, next);
+	metrics_reloaded(relay.metrics, true);
 	relay_log(LOG_NOTICE, "configuration reloaded from %s", relay.config_path);
 	log_services(next);
 	notify_send(relay.notify_fd, "READY=1\nSTATUS=serving %zu service%s (reloaded)",
@@ -191,6 +197,7 @@ static void stop(void)
 {
 	relay_log(LOG_NOTICE, "stopping: no new connections; live ones may finish");
 	notify_send(relay.notify_fd, "STOPPING=1");
+	metrics_stopping(relay.metrics);
 	for (int i = 0; i < relay.n_workers; i++) {
 		atomic_store(&relay.workers[i].stop, true);
 		worker_wake(&relay.workers[i]);
@@ -255,7 +262,9 @@ int main(int argc, char **argv)
 		{"foreground", no_argument, NULL, 'f'}, {"check", no_argument, NULL, 'c'},
 		{"version", no_argument, NULL, 'V'},    {"help", no_argument, NULL, 'h'},
 		/* The README's option table is this output (a test keeps them equal). */
-		{"options-markdown", no_argument, NULL, 'M'}, {NULL, 0, NULL, 0},
+		{"options-markdown", no_argument, NULL, 'M'},
+		/* The README's metric list is this output (a test keeps them equal). */
+		{"metrics-list", no_argument, NULL, 'L'}, {NULL, 0, NULL, 0},
 	};
 	bool check = false;
 	char err[1024];
@@ -278,6 +287,9 @@ int main(int argc, char **argv)
 			return 0;
 		case 'M':
 			conf_print_options(CONF_HELP_MARKDOWN, stdout);
+			return 0;
+		case 'L':
+			metrics_print_list(stdout);
 			return 0;
 		default:
 			usage(stderr);
@@ -340,6 +352,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ktlsrelay: %s\n", err);
 		return 1;
 	}
+	/* The metrics socket and /proc/net/tls_stat: as root, before the chroot. */
+	if (metrics_open(&relay.rt->conf->metrics, &relay.metrics, err, sizeof(err)) < 0) {
+		relay_log(LOG_ERR, "start-up failed: %s", err);
+		fprintf(stderr, "ktlsrelay: %s\n", err);
+		return 1;
+	}
 	if (relay.keylog_fd >= 0)
 		relay_log(LOG_WARNING,
 			  "SSLKEYLOGFILE=%s: the TLS secrets of every connection are written there; "
@@ -358,6 +376,9 @@ int main(int argc, char **argv)
 	ret = privileges_drop(relay.rt->conf, err, sizeof(err));
 	if (ret == 0)
 		ret = start_workers();
+	/* After any fork (daemonize): a thread does not survive one. */
+	if (ret == 0)
+		ret = metrics_start(relay.metrics, relay.rt, relay.n_workers, err, sizeof(err));
 	if (ret < 0) {
 		if (!err[0])
 			snprintf(err, sizeof(err), "%s", strerror(-ret));
@@ -376,6 +397,7 @@ int main(int argc, char **argv)
 		    relay.rt->n_services == 1 ? "" : "s");
 
 	ret = serve();
+	metrics_stop(relay.metrics);
 	runtime_release_listeners(relay.rt);
 	privileges_remove_pid(relay.rt->conf);
 	runtime_put(relay.rt);

@@ -151,6 +151,7 @@ static enum path_step control_record(struct conn *c, unsigned *want)
 		return STEP_FINISHED;
 	}
 	ktls_record_classify(type, buf, n, &ri);
+	service_stat_record(c->svc, ri.kind);
 	switch (ktls_record_action(&ri, can, &alert, why, sizeof(why))) {
 	case KTLS_ACT_DATA:
 		/* Application data read by recvmsg: it goes on through the pipe like the rest. */

@@ -379,6 +379,50 @@ static void workers_count(void **state)
 	conf_free(c);
 }
 
+static void metrics_off_by_default(void **state)
+{
+	struct conf *c = load(SVC);
+
+	assert_int_equal(c->metrics.len, 0);
+	conf_free(c);
+}
+
+static void metrics_bare_port_listens_on_loopback_only(void **state)
+{
+	struct conf *c = load("metrics = 9911\n" SVC);
+
+	assert_ipv4(&c->metrics, "127.0.0.1", 9911);
+	assert_string_equal(c->metrics.text, "9911");
+	conf_free(c);
+}
+
+static void metrics_host_and_port(void **state)
+{
+	struct conf *c = load("metrics = 0.0.0.0:9911\n" SVC);
+
+	assert_ipv4(&c->metrics, "0.0.0.0", 9911);
+	conf_free(c);
+	c = load("metrics = [::1]:9912\n" SVC);
+	assert_ipv6(&c->metrics, "::1", 9912);
+	conf_free(c);
+	c = load("metrics = ::1:9913\n" SVC);
+	assert_ipv6(&c->metrics, "::1", 9913);
+	conf_free(c);
+}
+
+static void metrics_bad_values_refused(void **state)
+{
+	expect_error("metrics = 0\n" SVC,
+		     ":1: 'metrics': expected [HOST:]PORT with a port 1..65535, got '0'");
+	expect_error("metrics = 127.0.0.1:http\n" SVC,
+		     ":1: 'metrics': expected [HOST:]PORT with a port 1..65535, got "
+		     "'127.0.0.1:http'");
+	expect_error("metrics = :9911\n" SVC,
+		     ":1: 'metrics': expected [HOST:]PORT with a port 1..65535, got ':9911'");
+	expect_error("[svc]\nmetrics = 9911\n",
+		     ":2: 'metrics' is a global option; it cannot be set in [svc]");
+}
+
 static void setuid_name_and_number(void **state)
 {
 	struct conf *c = load("setuid = nobody\n" SVC);
@@ -1743,6 +1787,7 @@ static const char *const supported[] = {
     "debug",
     "syslog",
     "workers",
+    "metrics",
     "accept",
     "connect",
     "failover",
@@ -1856,6 +1901,10 @@ int main(void)
 	    cmocka_unit_test(debug_facility_and_level),
 	    cmocka_unit_test(syslog_no),
 	    cmocka_unit_test(workers_count),
+	    cmocka_unit_test(metrics_off_by_default),
+	    cmocka_unit_test(metrics_bare_port_listens_on_loopback_only),
+	    cmocka_unit_test(metrics_host_and_port),
+	    cmocka_unit_test(metrics_bad_values_refused),
 	    cmocka_unit_test(setuid_name_and_number),
 	    cmocka_unit_test(reload_keeps_resolved_setuid_setgid),
 	    cmocka_unit_test(setgid_group_name),
