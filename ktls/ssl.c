@@ -27,8 +27,9 @@ struct ctx_state {
 	SSL_CTX_keylog_cb_func prev;
 };
 
-/* ex_data indexes are allocated once per process and never change afterwards: not mutable state
- * in the sense of STYLE.md rule 5, and OpenSSL offers no other way to hang data on an SSL. */
+/* ex_data indexes are allocated once per process and never change afterwards: a constant written
+ * once before any thread reads it, not mutable state; OpenSSL offers no other way to hang data on
+ * an SSL. */
 static CRYPTO_ONCE ex_once = CRYPTO_ONCE_STATIC_INIT;
 static int ssl_index = -1, ctx_index = -1;
 

@@ -28,7 +28,8 @@
 #define DEFAULT_CONFIG "/etc/stunnel/stunnel.conf"
 #define SWITCH_WAIT_SECONDS 10
 
-/* The process's mutable state lives here and nowhere else (STYLE.md rule 5). */
+/* The process's mutable state lives here and nowhere else, so that no other file can change what
+ * the workers see behind their back. */
 static struct {
 	const char *config_path;
 	bool foreground_flag;
