@@ -334,8 +334,3 @@ SSL *tls_service_new_ssl(struct tls_service *ts, int fd, const char *host, char 
 	}
 	return ssl;
 }
-
-void tls_failure_text(SSL *ssl, int ret, char *buf, size_t len)
-{
-	tlspeer_ssl_failure(ssl, ret, NULL, buf, len);
-}

@@ -31,9 +31,4 @@ void tls_service_free(struct tls_service *ts);
 SSL *tls_service_new_ssl(struct tls_service *ts, int fd, const char *host, char *why,
 			 size_t whylen);
 
-/* Why SSL_do_handshake (or another SSL call returning ret) failed, in words for the log: the
- * certificate verification result when that was it, OpenSSL's whole error queue otherwise
- * (tlspeer_ssl_failure). Call it right after the SSL call: it reads errno. */
-void tls_failure_text(SSL *ssl, int ret, char *buf, size_t len);
-
 #endif
